@@ -1,0 +1,46 @@
+/**
+ * Argument validation. Every public function checks its inputs and throws an
+ * `ArgumentError` that names the offending argument, so a reader who passes a
+ * negative scale or a mis-shaped matrix learns which one, not a NaN ten cells later.
+ */
+export class ArgumentError extends Error {
+  constructor(readonly argument: string, message: string) {
+    super(`${argument}: ${message}`);
+    this.name = "ArgumentError";
+  }
+}
+
+export function checkFinite(name: string, value: number | ArrayLike<number>): void {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new ArgumentError(name, `must be a finite number, got ${value}`);
+    return;
+  }
+  for (let i = 0; i < value.length; i++) {
+    if (!Number.isFinite(value[i])) {
+      throw new ArgumentError(name, `must contain only finite numbers, got ${value[i]} at index ${i}`);
+    }
+  }
+}
+
+export function checkPositive(name: string, value: number | ArrayLike<number>): void {
+  checkFinite(name, value);
+  const values = typeof value === "number" ? [value] : Array.from(value);
+  values.forEach((v, i) => {
+    if (!(v > 0)) throw new ArgumentError(name, `must be positive, got ${v}${values.length > 1 ? ` at index ${i}` : ""}`);
+  });
+}
+
+export function checkInteger(name: string, value: number, min = -Infinity): void {
+  if (!Number.isInteger(value)) throw new ArgumentError(name, `must be an integer, got ${value}`);
+  if (value < min) throw new ArgumentError(name, `must be at least ${min}, got ${value}`);
+}
+
+export function checkLength(name: string, value: ArrayLike<unknown>, expected: number): void {
+  if (value.length !== expected) {
+    throw new ArgumentError(name, `shape mismatch: expected length ${expected}, got ${value.length}`);
+  }
+}
+
+export function checkNonEmpty(name: string, value: ArrayLike<unknown>): void {
+  if (value.length === 0) throw new ArgumentError(name, "must not be empty");
+}
