@@ -1,0 +1,119 @@
+/**
+ * Showing things in a notebook. Inside the tslab kernel these send rich outputs
+ * (SVG, HTML, PNG); anywhere else (tests, scripts) they print plain text, so the same
+ * library code runs in both places.
+ */
+import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
+
+interface TslabDisplay {
+  html(s: string): void;
+  svg(s: string): void;
+  png(b: Uint8Array): void;
+  text(s: string): void;
+  markdown(s: string): void;
+}
+
+function tslabDisplay(): TslabDisplay | null {
+  try {
+    // Resolved lazily: the kernel's own tslab module instance carries the output channel.
+    // tslab's display throws "Not ready" outside a kernel; ask the same flag it checks.
+    const kernel = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
+    if (kernel.lastWriteDisplayData == null) return null;
+    return (require("tslab") as { display: TslabDisplay }).display;
+  } catch {
+    return null;
+  }
+}
+
+let display: TslabDisplay | null | undefined;
+function out(): TslabDisplay | null {
+  if (display === undefined || display === null) display = tslabDisplay();
+  return display;
+}
+
+export function inNotebook(): boolean {
+  return out() !== null;
+}
+
+/** The fields of a ledger row that `show.ledger` displays (see ledger.ts). */
+export interface LedgerLike {
+  tag: string;
+  title?: string;
+  lhs: number;
+  rhs: number;
+  residual: number;
+  tolerance: string;
+  method: string;
+  pass: boolean;
+}
+
+export const show = {
+  html(html: string, fallbackText = html.replace(/<[^>]+>/g, "")): void {
+    const d = out();
+    d ? d.html(html) : console.log(fallbackText);
+  },
+  svg(svg: string): void {
+    const d = out();
+    d ? d.svg(svg) : console.log(`[svg ${svg.length} bytes]`);
+  },
+  png(png: Uint8Array): void {
+    const d = out();
+    d ? d.png(png) : console.log(`[png ${png.length} bytes]`);
+  },
+  markdown(md: string): void {
+    const d = out();
+    d ? d.markdown(md) : console.log(md);
+  },
+  /** Renders a Vega-Lite spec to SVG and shows it. */
+  async chart(spec: VegaLiteSpec): Promise<void> {
+    show.svg(await vegaLiteToSvg(spec));
+  },
+  /**
+   * Ledger rows as a table: equation tag, both sides, residual, tolerance and a
+   * pass/fail mark, so a reader sees at a glance which equations held.
+   */
+  ledger(rows: LedgerLike[]): void {
+    const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
+    const cells = rows.map((r) => [
+      `(${r.tag})`, r.title ?? "", formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),
+      r.tolerance, r.method, r.pass ? "✔ pass" : "✘ FAIL",
+    ]);
+    const html =
+      `<table class="workbook-ledger"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>` +
+      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}">` +
+        c.map((v, j) => `<td${j === 7 ? ` style="color:${rows[i].pass ? "#1e7b34" : "#b00020"};font-weight:600"` : ""}>${escapeHtml(v)}</td>`).join("") +
+        `</tr>`).join("") +
+      `</tbody></table>`;
+    show.html(html, textTable(head, cells));
+  },
+  /** A small table of records, as HTML in a notebook and aligned text elsewhere. */
+  table(rows: Record<string, unknown>[], options: { digits?: number; caption?: string } = {}): void {
+    const digits = options.digits ?? 6;
+    const fmt = (v: unknown) => (typeof v === "number" ? formatNumber(v, digits) : String(v));
+    const columns = rows.length ? Object.keys(rows[0]) : [];
+    const cell = (v: unknown) => escapeHtml(fmt(v));
+    const html =
+      `<table class="workbook-table">${options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : ""}` +
+      `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
+      rows.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c])}</td>`).join("")}</tr>`).join("") +
+      `</tbody></table>`;
+    show.html(html, textTable(columns, rows.map((r) => columns.map((c) => fmt(r[c])))));
+  },
+};
+
+export function formatNumber(v: number, digits = 6): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e6 ? Number(v.toPrecision(digits)).toString() : v.toExponential(Math.max(1, digits - 3));
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+export function textTable(columns: string[], rows: string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

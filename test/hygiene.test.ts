@@ -1,0 +1,52 @@
+/**
+ * Source notebooks are committed clean: valid nbformat, no outputs or execution
+ * counts, the tslab kernelspec, and cell ids. Checked by nbformat itself (Python),
+ * and independently here by reading the JSON.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { paths, venvPython } from "../scripts/paths";
+import { listNotebooks } from "../scripts/workbook";
+
+describe("source notebooks are clean", () => {
+  const notebooks = listNotebooks();
+
+  it("there are notebooks, numbered in reading order", () => {
+    assert.ok(notebooks.length > 0, "no notebooks in notebooks/");
+    for (const file of notebooks) assert.match(path.basename(file), /^\d\d-[a-z0-9-]+\.ipynb$/);
+  });
+
+  it("validate against the nbformat schema", () => {
+    const script = "import sys, nbformat\nfor f in sys.argv[1:]: nbformat.validate(nbformat.read(f, as_version=4))";
+    const result = spawnSync(venvPython(), ["-c", script, ...notebooks], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  for (const file of notebooks) {
+    it(`${path.basename(file)}: no outputs, tslab kernel, unique cell ids`, () => {
+      const nb = JSON.parse(fs.readFileSync(file, "utf8"));
+      assert.equal(nb.nbformat, 4);
+      assert.ok(nb.nbformat_minor >= 5, "cell ids need nbformat 4.5");
+      assert.deepEqual(nb.metadata.kernelspec, { display_name: "TypeScript", language: "typescript", name: "tslab" });
+      const ids = new Set<string>();
+      nb.cells.forEach((cell: any, i: number) => {
+        assert.ok(typeof cell.id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(cell.id), `cell ${i}: bad id`);
+        assert.ok(!ids.has(cell.id), `cell ${i}: duplicate id ${cell.id}`);
+        ids.add(cell.id);
+        if (cell.cell_type === "code") {
+          assert.deepEqual(cell.outputs, [], `cell ${i} has outputs`);
+          assert.equal(cell.execution_count, null, `cell ${i} has an execution count`);
+        }
+      });
+      const text = fs.readFileSync(file, "utf8");
+      assert.ok(!text.includes(paths.root), "notebook mentions this machine's absolute path");
+    });
+  }
+
+  it("the project's cleaner agrees (scripts/nbtool.py check)", () => {
+    const result = spawnSync(venvPython(), [path.join(paths.scripts, "nbtool.py"), "check"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
+});
