@@ -1,0 +1,7 @@
+/** The float64 exact side of the library: distributions, models, quadrature, classifiers. */
+export * from "./model";
+export * from "./mvnormal";
+export * from "./linear-gaussian";
+export * from "./nonlinear-toy";
+export * from "./quadrature";
+export * from "./classification";
