@@ -25,6 +25,9 @@ function firstLine(error: unknown): string {
 
 async function tryBackend(name: BackendName): Promise<void> {
   if (name === "tensorflow") {
+    // TensorFlow's C++ logging prints an info banner (oneDNN, CPU features) on stderr at
+    // load; level 1 keeps warnings and errors. An explicit setting by the user wins.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= "1";
     // Loading the addon registers the "tensorflow" backend as a side effect.
     require("@tensorflow/tfjs-node");
   } else if (name === "wasm") {
