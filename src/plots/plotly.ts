@@ -1,0 +1,170 @@
+/**
+ * Interactive figures: Plotly, emitted as plain text/html (a <div> and an inline
+ * <script>) so that they work both in JupyterLab and in nbconvert's exported HTML,
+ * where no kernel runs and the Plotly MIME type is dropped.
+ *
+ * - The Plotly bundle is embedded ONCE per notebook: show {@link plotlyBundle} in the
+ *   setup cell (`showPlotlyBundle()`); figures only wait for `window.Plotly`.
+ * - The bundle is wrapped so that it never sees require.js: nbconvert's page loads
+ *   require.js, and a UMD bundle that finds `define.amd` (or `module`) registers itself
+ *   as a module instead of setting `window.Plotly`. Inside the wrapper `define`,
+ *   `module` and `exports` are undefined, so it always sets `window.Plotly`.
+ * - Sliders work without a kernel: every number is computed in the kernel and embedded
+ *   in the figure; the optional `script` attaches the update logic in inline JS.
+ *
+ * The default bundle is `plotly.js-cartesian-dist-min` (scatter, bar, histogram,
+ * heatmap, contour, box …; about 1.5 MB) rather than the full `plotly.js-dist`
+ * (10 MB, unminified), so an exported page stays a sensible size.
+ */
+import * as fs from "fs";
+import { ArgumentError } from "../errors";
+import { show } from "../notebook";
+
+/** A Plotly figure: traces, layout and config, as in `Plotly.newPlot(div, data, layout, config)`. */
+export interface PlotlyFigure {
+  data: Record<string, unknown>[];
+  layout?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+/** Which Plotly build to embed. */
+export type PlotlyBundleFlavor = "cartesian" | "full";
+
+/** Options of {@link plotlyFigureHtml}. */
+export interface PlotlyFigureOptions {
+  /** Element id of the figure's <div> (default: derived from the figure's content). */
+  id?: string;
+  /**
+   * JavaScript run once after the first draw, as the body of `function (gd, Plotly, figure)`:
+   * `gd` is the plot's <div>, `figure` the embedded {data, layout, config}. Use it to attach
+   * slider or button logic (e.g. `gd.on("plotly_sliderchange", …)`). Must not contain "</script".
+   */
+  script?: string;
+  /** Height of the <div> in pixels when the layout gives none (default 450). */
+  height?: number;
+}
+
+const BUNDLES: Record<PlotlyBundleFlavor, { pkg: string; file: string }> = {
+  cartesian: { pkg: "plotly.js-cartesian-dist-min", file: "plotly-cartesian.min.js" },
+  full: { pkg: "plotly.js-dist", file: "plotly.js" },
+};
+
+const bundleCache = new Map<PlotlyBundleFlavor, string>();
+
+function checkFlavor(flavor: unknown): PlotlyBundleFlavor {
+  if (flavor !== "cartesian" && flavor !== "full") {
+    throw new ArgumentError("flavor", `must be "cartesian" or "full", got ${String(flavor)}`);
+  }
+  return flavor;
+}
+
+/** The Plotly bundle's JavaScript source and version (read once from node_modules, then cached). */
+export function plotlyBundleSource(flavor: PlotlyBundleFlavor = "cartesian"): { source: string; version: string; pkg: string } {
+  const { pkg, file } = BUNDLES[checkFlavor(flavor)];
+  const version = (require(`${pkg}/package.json`) as { version: string }).version;
+  let source = bundleCache.get(flavor);
+  if (source === undefined) {
+    source = fs.readFileSync(require.resolve(`${pkg}/${file}`), "utf8");
+    bundleCache.set(flavor, source);
+  }
+  return { source, version, pkg };
+}
+
+/** Makes text safe inside an inline <script>: "</script" or "<!--" would end or derail it. */
+function scriptSafe(js: string): string {
+  return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+}
+
+/**
+ * The Plotly bundle as one inline <script> that sets `window.Plotly` even on a page with
+ * require.js (nbconvert's) or a CommonJS-looking global. Show it once per notebook.
+ */
+export function plotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): string {
+  const { source, version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
+  // Parameters shadow the globals: the UMD header sees no AMD `define` and no CommonJS
+  // `module`, so it takes its browser branch and assigns window.Plotly.
+  return (
+    `<script type="text/javascript" data-plotly-bundle="${pkg}@${version}">\n` +
+    `/* ${pkg} ${version} (MIT license), embedded once so this page needs no network. */\n` +
+    `(function (define, module, exports) {\n` +
+    `if (window.Plotly && window.Plotly.newPlot) return;\n` +
+    // Its UMD header also stores the library as the global "moduleName": put that back.
+    `var hadModuleName = "moduleName" in window, previousModuleName = window.moduleName;\n` +
+    scriptSafe(source) +
+    `\nif (window.moduleName === window.Plotly) { if (hadModuleName) window.moduleName = previousModuleName; else delete window.moduleName; }\n` +
+    `}).call(window);\n</script>\n` +
+    `<div class="workbook-plotly-bundle" style="font-size:11px;color:#888">Plotly ${version} (${pkg}) embedded for the interactive figures below.</div>`
+  );
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+let figureCounter = 0;
+
+/** JSON for an inline script: "<" escaped so that no "</script>" or "<!--" can appear. */
+function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/**
+ * One Plotly figure as HTML: a <div> and a <script> that waits for `window.Plotly`
+ * (see {@link plotlyBundle}), draws the figure, then runs `options.script`.
+ */
+export function plotlyFigureHtml(figure: PlotlyFigure, options: PlotlyFigureOptions = {}): string {
+  if (figure === null || typeof figure !== "object" || !Array.isArray(figure.data)) {
+    throw new ArgumentError("figure", "must be {data: [...], layout?, config?}");
+  }
+  const script = options.script ?? "";
+  if (typeof script !== "string") throw new ArgumentError("script", "must be a string of JavaScript");
+  if (/<\/script/i.test(script)) throw new ArgumentError("script", 'must not contain "</script"');
+  const json = inlineJson({ data: figure.data, layout: figure.layout ?? {}, config: { displaylogo: false, responsive: true, ...(figure.config ?? {}) } });
+  figureCounter += 1;
+  const id = options.id ?? `plotly-${fnv1a(json + script)}-${figureCounter}`;
+  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new ArgumentError("id", `must be a plain HTML id (letters, digits, - and _), got "${id}"`);
+  const layoutHeight = (figure.layout ?? {})["height"];
+  const height = typeof layoutHeight === "number" ? layoutHeight : options.height ?? 450;
+  return (
+    `<div id="${id}" class="workbook-plotly" style="width:100%;min-height:${height}px"></div>\n` +
+    `<script type="text/javascript">\n(function () {\n` +
+    // The <div> just before this script; by id as a fallback (JupyterLab re-creates scripts).
+    `var me = document.currentScript;\n` +
+    `var gd = (me && me.previousElementSibling && me.previousElementSibling.id === ${JSON.stringify(id)}) ? me.previousElementSibling : document.getElementById(${JSON.stringify(id)});\n` +
+    `var figure = ${json};\n` +
+    `function draw(Plotly) {\n` +
+    `  Plotly.newPlot(gd, figure.data, figure.layout, figure.config).then(function () {\n` +
+    `    (function (gd, Plotly, figure) {\n${script}\n    })(gd, Plotly, figure);\n` +
+    `    gd.setAttribute("data-plotly-ready", "true");\n` +
+    `  });\n` +
+    `}\n` +
+    `var waited = 0;\n` +
+    `(function wait() {\n` +
+    `  if (!gd) return;\n` +
+    `  if (window.Plotly && window.Plotly.newPlot) return draw(window.Plotly);\n` +
+    `  if ((waited += 50) > 30000) { gd.textContent = "Plotly is not loaded: run the notebook's setup cell (showPlotlyBundle())."; return; }\n` +
+    `  setTimeout(wait, 50);\n` +
+    `})();\n` +
+    `})();\n</script>`
+  );
+}
+
+/** Shows the Plotly bundle (once per notebook, in its setup cell). */
+export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): void {
+  const html = plotlyBundle(options);
+  const { version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
+  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`);
+}
+
+/** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
+export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = {}): void {
+  const html = plotlyFigureHtml(figure, options);
+  const title = (figure.layout ?? {})["title"];
+  const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
+  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`);
+}
