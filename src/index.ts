@@ -5,3 +5,16 @@
 export * from "./errors";
 export * from "./random";
 export * from "./backend";
+export * from "./distributions";
+export * from "./vae";
+export * as linalg from "./linalg";
+export type { Vector, VectorLike, MatrixLike } from "./linalg";
+export { Matrix } from "ml-matrix";
+export * from "./exact";
+export * from "./estimators";
+export * from "./gradients";
+export * from "./ledger";
+export * from "./notebook";
+export * from "./plots/vega";
+export * from "./figures";
+export * from "./plots/plotly";

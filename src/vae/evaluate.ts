@@ -1,0 +1,197 @@
+/**
+ * Evaluating a trained VAE on held-out digits, in nats per example:
+ *  - the test −ELBO of (5.9), split into its reconstruction and KL parts;
+ *  - importance-weighted estimates of log p(x) (IWAE-k, Burda et al. 2016):
+ *      log p(x) ≥ IWAE_k = E[ log (1/k) Σ_i p(x, z_i) / q(z_i|x) ],  z_i ~ q(z|x),
+ *    which equals the ELBO at k = 1 and rises toward log p(x) as k grows;
+ *  - active latent units: dimensions whose posterior mean varies across data.
+ * Standard errors are over test examples (and, for a fixed example, include the
+ * Monte Carlo noise of the draws).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ArgumentError, checkInteger } from "../errors";
+import { Rng } from "../random";
+import { Vae } from "./model";
+import { Estimate, monteCarloMean } from "../estimators";
+
+/** Mean over examples with its standard error, as the exact side reports estimates. */
+export function meanAndStdError(values: ArrayLike<number>): Estimate {
+  return monteCarloMean(values);
+}
+
+function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
+  return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
+}
+
+export interface ElboReport {
+  /** −ELBO = −recon + kl, nats per example. */
+  negElbo: Estimate;
+  /** E_q[log p(x|z)], one draw per example. */
+  recon: Estimate;
+  /** KL(q(z|x) ‖ p(z)), analytic. */
+  kl: Estimate;
+  /** The per-example values behind the means (for paired comparisons). */
+  perExample: { recon: Float64Array; kl: Float64Array };
+}
+
+/** Test −ELBO with its parts, one seeded reparameterized draw per example. */
+export function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): ElboReport {
+  const d = model.config.inputDim;
+  const n = images.length / d;
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError("images", `length ${images.length} is not a positive multiple of ${d}`);
+  const batch = options.batchSize ?? 500;
+  checkInteger("batchSize", batch, 1);
+  const rng = new Rng(`eval/${options.seed ?? 0}`);
+  const recon = new Float64Array(n);
+  const klv = new Float64Array(n);
+  for (let start = 0; start < n; start += batch) {
+    const end = Math.min(n, start + batch);
+    const [r, k] = tf.tidy(() => {
+      const out = model.loss(rows(images, d, start, end), rng.int32());
+      return [out.recon, out.kl];
+    });
+    recon.set(r.dataSync(), start);
+    klv.set(k.dataSync(), start);
+    tf.dispose([r, k]);
+  }
+  const neg = recon.map((r, i) => klv[i] - r);
+  return { negElbo: meanAndStdError(neg), recon: meanAndStdError(recon), kl: meanAndStdError(klv), perExample: { recon, kl: klv } };
+}
+
+/**
+ * log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x) for `k` draws z_i ~ q(z|x) per
+ * example; returns a [k][n] float64 table, computed in chunks to bound memory.
+ */
+export function logImportanceWeights(
+  model: Vae,
+  images: Float32Array,
+  k: number,
+  options: { seed?: number; maxBatch?: number } = {},
+): Float64Array[] {
+  checkInteger("k", k, 1);
+  const d = model.config.inputDim;
+  const n = images.length / d;
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError("images", `length ${images.length} is not a positive multiple of ${d}`);
+  const maxBatch = options.maxBatch ?? 4096; // draws × examples decoded at once
+  const rng = new Rng(`iwae/${options.seed ?? 0}`);
+  const out = Array.from({ length: k }, () => new Float64Array(n));
+  const exPerChunk = Math.max(1, Math.min(n, Math.floor(maxBatch / Math.min(k, maxBatch))));
+  const drawsPerChunk = Math.max(1, Math.min(k, Math.floor(maxBatch / exPerChunk)));
+  for (let start = 0; start < n; start += exPerChunk) {
+    const end = Math.min(n, start + exPerChunk);
+    const m = end - start;
+    const x = rows(images, d, start, end);
+    const q = model.encode(x);
+    for (let s = 0; s < k; s += drawsPerChunk) {
+      const kc = Math.min(drawsPerChunk, k - s);
+      const logw = tf.tidy(() => {
+        const z = q.sample([kc], rng.int32()); // [kc, m, L]
+        const logQ = q.logProb(z); // [kc, m]
+        const logPrior = model.prior.logProb(z); // [kc, m]
+        const px = model.decode(tf.reshape(z, [kc * m, model.config.latentDim]) as tf.Tensor2D);
+        const xs = tf.reshape(tf.tile(tf.expandDims(x, 0), [kc, 1, 1]), [kc * m, d]);
+        const logLik = tf.reshape(px.logProb(xs), [kc, m]);
+        return tf.sub(tf.add(logLik, logPrior), logQ);
+      });
+      const data = logw.dataSync();
+      logw.dispose();
+      for (let i = 0; i < kc; i++) for (let j = 0; j < m; j++) out[s + i][start + j] = data[i * m + j];
+    }
+    q.dispose();
+    x.dispose();
+  }
+  return out;
+}
+
+function logMeanExp(values: number[]): number {
+  const mx = Math.max(...values);
+  if (!Number.isFinite(mx)) return mx;
+  let s = 0;
+  for (const v of values) s += Math.exp(v - mx);
+  return mx + Math.log(s / values.length);
+}
+
+export interface IwaeRung {
+  k: number;
+  /** IWAE_k estimate of mean test log p(x), nats per example. */
+  estimate: Estimate;
+  /** IWAE_k − ELBO, paired over the same draws: its mean and SE. */
+  gapOverElbo: Estimate;
+}
+
+export interface IwaeLadder {
+  /** ELBO estimated as the mean log-weight over all K draws (K = max k). */
+  elbo: Estimate;
+  rungs: IwaeRung[];
+  examples: number;
+  draws: number;
+}
+
+/**
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
+ * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
+ * must divide K). The per-example values are then averaged over the subset.
+ */
+export function iwaeLadder(
+  model: Vae,
+  images: Float32Array,
+  ks: number[],
+  options: { seed?: number; subset?: number; maxBatch?: number } = {},
+): IwaeLadder {
+  if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
+  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
+  const K = Math.max(...ks);
+  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
+  const d = model.config.inputDim;
+  const nAll = images.length / d;
+  const n = Math.min(nAll, options.subset ?? nAll);
+  checkInteger("subset", n, 1);
+  const logw = logImportanceWeights(model, images.subarray(0, n * d), K, options);
+  const elboPer = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = 0; i < K; i++) s += logw[i][j];
+    elboPer[j] = s / K;
+  }
+  const rungs = ks.map((k) => {
+    const per = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let g = 0; g < K / k; g++) {
+        const group: number[] = [];
+        for (let i = g * k; i < (g + 1) * k; i++) group.push(logw[i][j]);
+        s += logMeanExp(group);
+      }
+      per[j] = s / (K / k);
+    }
+    return { k, estimate: meanAndStdError(per), gapOverElbo: meanAndStdError(per.map((v, j) => v - elboPer[j])) };
+  });
+  return { elbo: meanAndStdError(elboPer), rungs, examples: n, draws: K };
+}
+
+/** IWAE-k estimate of mean log p(x) over the first `subset` images. */
+export function iwaeLogLikelihood(
+  model: Vae,
+  images: Float32Array,
+  k: number,
+  options: { seed?: number; subset?: number; maxBatch?: number } = {},
+): Estimate {
+  return iwaeLadder(model, images, [k], options).rungs[0].estimate;
+}
+
+/**
+ * Active units (Burda et al.): A_u = Var_x( E_{q(z|x)}[z_u] ) > threshold (0.01).
+ * Returns the per-unit variances and the count.
+ */
+export function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): { count: number; variances: number[] } {
+  const d = model.config.inputDim;
+  const n = images.length / d;
+  if (!Number.isInteger(n) || n < 2) throw new ArgumentError("images", "needs at least two images");
+  const means = tf.tidy(() => {
+    const q = model.encode(tf.tensor2d(images, [n, d]));
+    return tf.moments(q.base.loc, 0).variance;
+  });
+  const variances = Array.from(means.dataSync());
+  means.dispose();
+  return { count: variances.filter((v) => v > threshold).length, variances };
+}

@@ -1,0 +1,6 @@
+export * from "./data";
+export * from "./model";
+export * from "./evaluate";
+export * from "./checkpoint";
+export * from "./trainer";
+export * from "./images";

@@ -1,0 +1,255 @@
+/**
+ * A Gaussian VAE with MLP encoder and decoder (default 784-400-20, the classic
+ * PyTorch example's shape):
+ *
+ *   q_φ(z|x) = N(z; μ_φ(x), diag σ_φ(x)²)      encoder, σ = exp(½ · logvar)
+ *   p(z)     = N(0, I)                           prior
+ *   p_θ(x|z) = Π_d Bernoulli(x_d; logits_θ(z))   decoder
+ *
+ * and the loss is minus equation (5.9), in nats per example:
+ *
+ *   −L(θ,φ;x) = −E_{z~q_φ(z|x)}[log p_θ(x|z)] + KL(q_φ(z|x) ‖ p(z)),
+ *
+ * with the expectation estimated by one reparameterized draw (section 6) and the KL
+ * in closed form from the distribution library's registry.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ArgumentError, checkInteger } from "../errors";
+import { Rng } from "../random";
+import { Normal } from "../distributions/normal";
+import { Bernoulli } from "../distributions/bernoulli";
+import { Independent } from "../distributions/independent";
+import { kl } from "../distributions/kl";
+
+export interface VaeConfig {
+  /** Pixels per image (784 for 28×28). */
+  inputDim: number;
+  /** Hidden layer widths of the encoder; the decoder mirrors them. */
+  hidden: number[];
+  latentDim: number;
+  /**
+   * How dense layers differentiate: "transposed" materializes Wᵀ and xᵀ with
+   * tf.transpose and multiplies plainly (fast on wasm, whose matMul with a
+   * transposed operand is an order of magnitude slower); "builtin" uses tfjs's own
+   * matMul gradient; "auto" (default) picks by backend, see resolveGradientMode.
+   */
+  gradient?: "auto" | "transposed" | "builtin";
+}
+
+export const DEFAULT_VAE_CONFIG: VaeConfig = { inputDim: 784, hidden: [400], latentDim: 20, gradient: "auto" };
+
+/**
+ * "auto": the explicit transposes pay off where a transposed matMul is slow (wasm,
+ * cpu); native TensorFlow multiplies transposed operands at full speed, and there the
+ * extra Transpose kernels only cost time (measured by `npm run bench`).
+ */
+export function resolveGradientMode(mode: VaeConfig["gradient"]): "transposed" | "builtin" {
+  if (mode === "transposed" || mode === "builtin") return mode;
+  return tf.getBackend() === "tensorflow" ? "builtin" : "transposed";
+}
+
+export function checkVaeConfig(config: VaeConfig): void {
+  checkInteger("inputDim", config.inputDim, 1);
+  checkInteger("latentDim", config.latentDim, 1);
+  if (!Array.isArray(config.hidden)) throw new ArgumentError("hidden", "must be an array of layer widths");
+  config.hidden.forEach((h, i) => checkInteger(`hidden[${i}]`, h, 1));
+  if (config.gradient !== undefined && !["auto", "transposed", "builtin"].includes(config.gradient)) {
+    throw new ArgumentError("gradient", `must be "auto", "transposed" or "builtin", got "${config.gradient}"`);
+  }
+}
+
+type Activation = "relu" | "linear";
+
+/**
+ * y = act(x W + b) with a hand-written backward pass built from plain products:
+ *   dx = dy' · transpose(W),   dW = transpose(x) · dy',   db = Σ_rows dy',
+ * where dy' = dy ⊙ act'(y). Mathematically the same gradient as tfjs's.
+ */
+function makeDense(activation: Activation, inputGrad: boolean) {
+  return tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const y = tf.fused.matMul({ a: x, b: W, bias: b, activation });
+    // tfjs copies every saved tensor; W is a variable that outlives the step, so the
+    // backward pass reads it directly instead of saving a copy.
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const g = activation === "relu" ? tf.mul(dy, tf.step(ys)) : dy;
+        // The data layer's input needs no gradient: skip one of the three products.
+        const dx = inputGrad ? tf.matMul(g, tf.transpose(W)) : tf.zerosLike(xs);
+        return [dx, tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  }) as any) as unknown as (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+}
+
+const denseRelu = makeDense("relu", true);
+const denseLinear = makeDense("linear", true);
+const denseReluOnData = makeDense("relu", false);
+const denseLinearOnData = makeDense("linear", false);
+
+interface Layer {
+  W: tf.Variable<tf.Rank.R2>;
+  b: tf.Variable<tf.Rank.R1>;
+}
+
+export interface VaeLoss {
+  /** Mean over the batch of −ELBO = −recon + kl, nats per example (a scalar). */
+  loss: tf.Scalar;
+  /** Per-example E_q[log p(x|z)] (one draw). */
+  recon: tf.Tensor1D;
+  /** Per-example KL(q(z|x) ‖ p(z)). */
+  kl: tf.Tensor1D;
+}
+
+export class Vae {
+  readonly config: Required<VaeConfig>;
+  private readonly encoderLayers: Layer[];
+  private readonly locHead: Layer;
+  private readonly logVarHead: Layer;
+  private readonly decoderLayers: Layer[];
+  private readonly outHead: Layer;
+  readonly prior: Independent<Normal>;
+  /** The dense-layer gradient in use ("auto" resolved against the backend at construction). */
+  readonly gradientMode: "transposed" | "builtin";
+
+  /** Weights initialized like torch.nn.Linear: W, b ~ U(−1/√fan_in, 1/√fan_in), seeded. */
+  constructor(config: Partial<VaeConfig> = {}, seed = 0) {
+    const full = { ...DEFAULT_VAE_CONFIG, ...config } as Required<VaeConfig>;
+    checkVaeConfig(full);
+    this.config = { ...full, hidden: full.hidden.slice() };
+    this.gradientMode = resolveGradientMode(full.gradient);
+    const rng = new Rng(`vae-init/${seed}`);
+    let id = 0;
+    const layer = (fanIn: number, fanOut: number): Layer => {
+      const bound = 1 / Math.sqrt(fanIn);
+      const w = new Float32Array(fanIn * fanOut);
+      for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * bound;
+      const bias = new Float32Array(fanOut);
+      for (let i = 0; i < bias.length; i++) bias[i] = (2 * rng.uniform() - 1) * bound;
+      id++;
+      return {
+        W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `vae_W${id}_${uniqueSuffix()}`) as tf.Variable<tf.Rank.R2>,
+        b: tf.variable(tf.tensor1d(bias), true, `vae_b${id}_${uniqueSuffix()}`) as tf.Variable<tf.Rank.R1>,
+      };
+    };
+    const { inputDim, hidden, latentDim } = this.config;
+    const widths = [inputDim, ...hidden];
+    this.encoderLayers = hidden.map((h, i) => layer(widths[i], h));
+    const top = widths[widths.length - 1];
+    this.locHead = layer(top, latentDim);
+    this.logVarHead = layer(top, latentDim);
+    const decWidths = [latentDim, ...hidden.slice().reverse()];
+    this.decoderLayers = decWidths.slice(1).map((h, i) => layer(decWidths[i], h));
+    this.outHead = layer(decWidths[decWidths.length - 1], inputDim);
+    this.prior = Normal.diagonal(tf.zeros([latentDim]), tf.ones([latentDim]), 1, { validateArgs: false });
+  }
+
+  private dense(x: tf.Tensor2D, l: Layer, activation: Activation, onData = false): tf.Tensor2D {
+    if (this.gradientMode === "builtin") {
+      return tf.fused.matMul({ a: x, b: l.W, bias: l.b, activation }) as tf.Tensor2D;
+    }
+    if (onData) return (activation === "relu" ? denseReluOnData : denseLinearOnData)(x, l.W, l.b);
+    return (activation === "relu" ? denseRelu : denseLinear)(x, l.W, l.b);
+  }
+
+  /** q_φ(z|x): a diagonal Gaussian with batch shape [n] and event shape [latentDim]. */
+  encode(x: tf.Tensor2D): Independent<Normal> {
+    if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
+      throw new ArgumentError("x", `must have shape [n, ${this.config.inputDim}], got [${x.shape}]`);
+    }
+    // tidy keeps only tensors, so compute the parameters inside it and wrap them outside.
+    const [loc, scale] = tf.tidy(() => {
+      let h: tf.Tensor2D = x;
+      this.encoderLayers.forEach((l, i) => (h = this.dense(h, l, "relu", i === 0)));
+      const onData = this.encoderLayers.length === 0;
+      const logVar = this.dense(h, this.logVarHead, "linear", onData);
+      return [this.dense(h, this.locHead, "linear", onData), tf.exp(tf.mul(0.5, logVar))];
+    });
+    return Normal.diagonal(loc, scale, 1, { validateArgs: false });
+  }
+
+  /** Decoder logits for latent codes z of shape [n, latentDim]. */
+  decoderLogits(z: tf.Tensor2D): tf.Tensor2D {
+    if (z.rank !== 2 || z.shape[1] !== this.config.latentDim) {
+      throw new ArgumentError("z", `must have shape [n, ${this.config.latentDim}], got [${z.shape}]`);
+    }
+    return tf.tidy(() => {
+      let h: tf.Tensor2D = z;
+      for (const l of this.decoderLayers) h = this.dense(h, l, "relu");
+      return this.dense(h, this.outHead, "linear");
+    });
+  }
+
+  /** p_θ(x|z): independent Bernoulli pixels, batch shape [n], event shape [inputDim]. */
+  decode(z: tf.Tensor2D): Independent<Bernoulli> {
+    return new Independent(new Bernoulli({ logits: this.decoderLogits(z) }, { validateArgs: false }), 1);
+  }
+
+  /**
+   * Minus equation (5.9) for a batch x ∈ {0,1}^{n×D} (or [0,1] intensities):
+   * recon = log p_θ(x|z) at z = μ + σ⊙ε (one draw, seeded), kl = KL(q_φ(z|x) ‖ p(z)).
+   */
+  loss(x: tf.Tensor2D, seed?: number): VaeLoss {
+    return tf.tidy(() => {
+      const q = this.encode(x);
+      const z = q.rsample([], seed) as tf.Tensor2D;
+      const recon = this.decode(z).logProb(x) as tf.Tensor1D;
+      const klTerm = kl(q, this.prior) as tf.Tensor1D;
+      const loss = tf.mean(tf.sub(klTerm, recon)) as tf.Scalar;
+      return { loss, recon, kl: klTerm };
+    });
+  }
+
+  /** Trainable variables in a fixed order (checkpoint order). */
+  variables(): tf.Variable[] {
+    const all = [...this.encoderLayers, this.locHead, this.logVarHead, ...this.decoderLayers, this.outHead];
+    return all.flatMap((l) => [l.W, l.b]);
+  }
+
+  /** Stable names for the weights: enc0, …, loc, logvar, dec0, …, out. */
+  weightNames(): string[] {
+    const names = [
+      ...this.encoderLayers.map((_, i) => `enc${i}`),
+      "loc",
+      "logvar",
+      ...this.decoderLayers.map((_, i) => `dec${i}`),
+      "out",
+    ];
+    return names.flatMap((n) => [`${n}/kernel`, `${n}/bias`]);
+  }
+
+  /** Copies of the weights as named tensors (caller disposes). */
+  getWeights(): tf.NamedTensorMap {
+    const names = this.weightNames();
+    const out: tf.NamedTensorMap = {};
+    this.variables().forEach((v, i) => (out[names[i]] = tf.clone(v)));
+    return out;
+  }
+
+  setWeights(weights: tf.NamedTensorMap): void {
+    const names = this.weightNames();
+    this.variables().forEach((v, i) => {
+      const w = weights[names[i]];
+      if (!w) throw new ArgumentError("weights", `missing ${names[i]}`);
+      if (w.shape.join() !== v.shape.join()) throw new ArgumentError("weights", `${names[i]} has shape [${w.shape}], expected [${v.shape}]`);
+      v.assign(w);
+    });
+  }
+
+  parameterCount(): number {
+    return this.variables().reduce((s, v) => s + v.size, 0);
+  }
+
+  dispose(): void {
+    tf.dispose(this.variables());
+    this.prior.dispose();
+  }
+}
+
+let counter = 0;
+function uniqueSuffix(): string {
+  return `${process.pid}_${counter++}`;
+}

@@ -1,0 +1,253 @@
+/**
+ * The VAE: its loss against an independent float64 computation of −(recon − KL),
+ * the hand-written dense-layer gradients against tfjs's own autodiff, training that
+ * lowers the loss and repeats bit for bit with the same seed, checkpoint + resume
+ * equal to an uninterrupted run, the NaN guard, the IWAE ladder's ordering, and the
+ * command line's validation. Small models and data keep this file to a few seconds.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { CommanderError } from "commander";
+import { initBackend } from "../src/backend";
+import { ArgumentError } from "../src/errors";
+import { Vae } from "../src/vae/model";
+import { ImageSet, binarize, loadMnistPackage, splitTrainTest, subset } from "../src/vae/data";
+import { TrainingDivergedError, trainVae } from "../src/vae/trainer";
+import { activeUnits, evaluateElbo, iwaeLadder } from "../src/vae/evaluate";
+import { loadCheckpoint } from "../src/vae/checkpoint";
+import { buildProgram } from "../scripts/train";
+
+const SMALL = { hidden: [32], latentDim: 3 };
+
+function softplus(l: number): number {
+  return Math.max(l, 0) + Math.log1p(Math.exp(-Math.abs(l)));
+}
+
+/** x·W + b in float64 for row-major W [fanIn, fanOut]. */
+function affine(x: number[], W: Float32Array, b: Float32Array): number[] {
+  const out = Array.from(b, Number);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === 0) continue;
+    for (let j = 0; j < out.length; j++) out[j] += x[i] * W[i * out.length + j];
+  }
+  return out;
+}
+
+describe("Gaussian VAE", function () {
+  this.timeout(60000);
+  let train: ImageSet;
+  let test: ImageSet;
+  let tmp: string;
+
+  before(async () => {
+    await initBackend({ quiet: true });
+    const split = splitTrainTest(loadMnistPackage(), { seed: 0 });
+    // Small slices: 384 training digits (3 steps of 128), 200 test digits.
+    train = subset(split.train, Array.from({ length: 384 }, (_, i) => i));
+    test = subset(split.test, Array.from({ length: 200 }, (_, i) => i));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vae-test-"));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("the loss is −(recon − KL) of (5.9), recomputed independently in float64", () => {
+    const model = new Vae({ inputDim: 784, ...SMALL }, 3);
+    const x = binarize(train.images.subarray(0, 4 * 784), "threshold");
+    const seed = 77;
+    const out = model.loss(tf.tensor2d(x, [4, 784]), seed);
+    const loss = out.loss.dataSync()[0];
+    const recon = Array.from(out.recon.dataSync());
+    const klv = Array.from(out.kl.dataSync());
+    // The same ε the model drew (the seed fixes it; ε is an input here, not under test).
+    const eps = tf.randomNormal([4, 3], 0, 1, "float32", seed).dataSync();
+    const w = model.getWeights();
+    const get = (name: string) => w[name].dataSync() as Float32Array;
+    let total = 0;
+    for (let r = 0; r < 4; r++) {
+      const xr = Array.from(x.subarray(r * 784, (r + 1) * 784));
+      const h = affine(xr, get("enc0/kernel"), get("enc0/bias")).map((v) => Math.max(v, 0));
+      const mu = affine(h, get("loc/kernel"), get("loc/bias"));
+      const logVar = affine(h, get("logvar/kernel"), get("logvar/bias"));
+      const sd = logVar.map((v) => Math.exp(0.5 * v));
+      const z = mu.map((m, j) => m + sd[j] * eps[r * 3 + j]);
+      const hd = affine(z, get("dec0/kernel"), get("dec0/bias")).map((v) => Math.max(v, 0));
+      const logits = affine(hd, get("out/kernel"), get("out/bias"));
+      const rec = logits.reduce((s, l, j) => s + xr[j] * l - softplus(l), 0);
+      const kl = mu.reduce((s, m, j) => s + 0.5 * (m * m + sd[j] * sd[j] - 1 - Math.log(sd[j] * sd[j])), 0);
+      // float32 sums of ~800 terms of size ~1: agree to ~1e-4 relative.
+      assert.ok(Math.abs(recon[r] - rec) < 1e-4 * Math.abs(rec) + 1e-3, `recon[${r}] ${recon[r]} vs ${rec}`);
+      assert.ok(Math.abs(klv[r] - kl) < 1e-4 * kl + 1e-5, `kl[${r}] ${klv[r]} vs ${kl}`);
+      total += kl - rec;
+    }
+    assert.ok(Math.abs(loss - total / 4) < 1e-4 * Math.abs(total / 4), `loss ${loss} vs ${total / 4}`);
+    model.dispose();
+  });
+
+  it("hand-written dense gradients equal tfjs's autodiff gradients", () => {
+    const a = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "transposed" }, 5);
+    const b = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "builtin" }, 5);
+    const x = tf.tensor2d(binarize(train.images.subarray(0, 8 * 784), "threshold"), [8, 784]);
+    const ga = tf.variableGrads(() => a.loss(x, 9).loss, a.variables());
+    const gb = tf.variableGrads(() => b.loss(x, 9).loss, b.variables());
+    assert.ok(Math.abs(ga.value.dataSync()[0] - gb.value.dataSync()[0]) < 1e-4);
+    a.variables().forEach((v, i) => {
+      const u = ga.grads[v.name].dataSync();
+      const w = gb.grads[b.variables()[i].name].dataSync();
+      let scale = 0;
+      for (let j = 0; j < w.length; j++) scale = Math.max(scale, Math.abs(w[j]));
+      for (let j = 0; j < w.length; j++) {
+        // Same math, different float32 summation order: agree to 1e-4 of the largest entry.
+        assert.ok(Math.abs(u[j] - w[j]) <= 1e-4 * scale + 1e-7, `${a.weightNames()[i]}[${j}]: ${u[j]} vs ${w[j]}`);
+      }
+    });
+    a.dispose();
+    b.dispose();
+  });
+
+  it("training lowers the loss and repeats exactly with the same seed", async () => {
+    const opts = { model: SMALL, epochs: 3, batchSize: 128, seed: 4, progress: false, learningRate: 3e-3 };
+    const r1 = await trainVae(train, test, opts);
+    const r2 = await trainVae(train, test, opts);
+    const h = r1.history;
+    assert.equal(h.length, 3);
+    assert.ok(h[2].trainNegElbo < h[0].trainNegElbo - 20, `train −ELBO ${h.map((e) => e.trainNegElbo.toFixed(1))}`);
+    assert.ok(h[2].testNegElbo! < h[0].testNegElbo!, `test −ELBO ${h.map((e) => e.testNegElbo!.toFixed(1))}`);
+    assert.deepEqual(
+      h.map((e) => [e.trainNegElbo, e.testNegElbo]),
+      r2.history.map((e) => [e.trainNegElbo, e.testNegElbo]),
+    );
+    const w1 = r1.model.getWeights();
+    const w2 = r2.model.getWeights();
+    for (const k of Object.keys(w1)) assert.deepEqual(w1[k].dataSync(), w2[k].dataSync(), k);
+    const r3 = await trainVae(train, null, { ...opts, epochs: 1, seed: 5 });
+    assert.notEqual(r3.history[0].trainNegElbo, h[0].trainNegElbo);
+    [r1, r2, r3].forEach((r) => r.model.dispose());
+  });
+
+  it("a run interrupted mid-epoch and resumed from its checkpoint equals an uninterrupted run", async () => {
+    const base = { model: SMALL, epochs: 3, batchSize: 128, seed: 6, progress: false, binarization: "dynamic" as const };
+    const full = await trainVae(train, test, { ...base, checkpointDir: path.join(tmp, "full") });
+    const dir = path.join(tmp, "interrupted");
+    // Stop after 4 steps: epoch 1 (3 steps) is checkpointed, epoch 2 is lost.
+    const cut = await trainVae(train, test, { ...base, checkpointDir: dir, maxSteps: 4 });
+    assert.ok(cut.stoppedEarly);
+    assert.equal(cut.epochsCompleted, 1);
+    const saved = loadCheckpoint(dir);
+    assert.equal(saved.epoch, 1);
+    const json = JSON.parse(fs.readFileSync(path.join(saved.path, "model.json"), "utf8"));
+    assert.ok(Array.isArray(json.weightsManifest) && json.weightsManifest[0].paths[0] === "weights.bin", "tfjs weights manifest");
+    assert.ok(!fs.readdirSync(dir).some((f) => f.includes(".tmp")), "no temporary files left behind");
+    saved.model.dispose();
+    const resumed = await trainVae(train, test, { ...base, checkpointDir: dir, resume: true });
+    assert.equal(resumed.resumedFrom, 1);
+    assert.deepEqual(
+      resumed.history.map((e) => [e.epoch, e.trainNegElbo, e.testNegElbo]),
+      full.history.map((e) => [e.epoch, e.trainNegElbo, e.testNegElbo]),
+    );
+    const a = full.model.getWeights();
+    const b = resumed.model.getWeights();
+    for (const k of Object.keys(a)) assert.deepEqual(a[k].dataSync(), b[k].dataSync(), k);
+    await assert.rejects(
+      trainVae(train, test, { ...base, checkpointDir: dir, resume: true, learningRate: 0.01 }),
+      (e: Error) => e instanceof ArgumentError && /learningRate/.test(e.message),
+    );
+    [full, cut, resumed].forEach((r) => r.model.dispose());
+  });
+
+  it("the NaN guard stops training with a clear message before the update", async () => {
+    await assert.rejects(
+      trainVae(train, null, {
+        model: SMALL,
+        epochs: 1,
+        progress: false,
+        beforeStep: (m, info) => {
+          if (info.step === 2) m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN));
+        },
+      }),
+      (e: Error) => e instanceof TrainingDivergedError && /training diverged: the loss is NaN at epoch 1, step 2/.test(e.message) && /learning rate/.test(e.message),
+    );
+    await assert.rejects(trainVae(train, null, { epochs: 0 }), /epochs: must be at least 1/);
+    await assert.rejects(trainVae(train, null, { binarization: "x" as never }), /binarization/);
+  });
+
+  it("ELBO ≤ IWAE_k, rising with k, on a trained model; evaluation parts add up", async () => {
+    const r = await trainVae(train, null, { model: SMALL, epochs: 2, seed: 1, progress: false, binarization: "threshold" });
+    const x = binarize(test.images, "threshold");
+    const lad = iwaeLadder(r.model, x, [1, 4, 16, 64], { seed: 2, subset: 50 });
+    assert.equal(lad.rungs[0].estimate.value, lad.elbo.value); // k = 1 is the ELBO by definition
+    let prev = 0;
+    for (const rung of lad.rungs.slice(1)) {
+      // Paired over the same draws: the gap is positive, and grows with k, beyond 4 SE.
+      assert.ok(rung.gapOverElbo.value > 4 * rung.gapOverElbo.stdError, `k=${rung.k}: gap ${rung.gapOverElbo.value} ± ${rung.gapOverElbo.stdError}`);
+      assert.ok(rung.gapOverElbo.value > prev, `k=${rung.k} gap ${rung.gapOverElbo.value} not above ${prev}`);
+      prev = rung.gapOverElbo.value;
+    }
+    const e = evaluateElbo(r.model, x);
+    assert.ok(Math.abs(e.negElbo.value - (e.kl.value - e.recon.value)) < 1e-9 * e.negElbo.value);
+    assert.ok(e.kl.value > 0);
+    const au = activeUnits(r.model, x);
+    assert.equal(au.variances.length, 3);
+    assert.equal(au.count, au.variances.filter((v) => v > 0.01).length);
+    assert.throws(() => iwaeLadder(r.model, x, [3, 4]), /every k must divide the largest/);
+    r.model.dispose();
+  });
+
+  describe("command line (scripts/train.ts)", () => {
+    function parse(args: string[]): { error?: string; opts?: Record<string, unknown> } {
+      let seen: Record<string, unknown> | undefined;
+      let err = "";
+      const program = buildProgram({ onTrain: (o) => void (seen = o), onEvaluate: (o) => void (seen = o) });
+      const quiet = (cmd: typeof program) => {
+        cmd.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: () => {} });
+        cmd.commands.forEach((c) => quiet(c as typeof program));
+      };
+      quiet(program);
+      try {
+        program.parse(["node", "train", ...args]);
+      } catch (e) {
+        if (!(e instanceof CommanderError)) throw e;
+        return { error: err || e.message };
+      }
+      return { opts: seen };
+    }
+
+    it("has defaults that match the classic example", () => {
+      const { opts } = parse(["train"]);
+      assert.ok(opts);
+      assert.equal(opts.epochs, 10);
+      assert.equal(opts.batchSize, 128);
+      assert.equal(opts.lr, 1e-3);
+      assert.deepEqual(opts.hidden, [400]);
+      assert.equal(opts.latent, 20);
+      assert.equal(opts.binarization, "dynamic");
+      assert.deepEqual(parse(["train", "--hidden", "512,256", "--lr", "3e-4"]).opts?.hidden, [512, 256]);
+      assert.deepEqual(parse(["evaluate", "--iwae-k", "1,5,50"]).opts?.iwaeK, [1, 5, 50]);
+    });
+
+    it("rejects every bad option value with a message naming the option", () => {
+      const bad: [string[], RegExp][] = [
+        [["train", "--epochs", "0"], /--epochs <n>.*'0' is invalid. must be a positive integer/],
+        [["train", "--epochs", "2.5"], /--epochs/],
+        [["train", "--batch-size", "x"], /--batch-size/],
+        [["train", "--lr", "-1"], /--lr <x>.*must be a positive number/],
+        [["train", "--lr", "abc"], /--lr/],
+        [["train", "--hidden", "400,"], /--hidden <list>/],
+        [["train", "--latent", "-3"], /--latent/],
+        [["train", "--binarization", "maybe"], /--binarization <mode>.*Allowed choices are none, threshold, dynamic/],
+        [["train", "--test-fraction", "1"], /--test-fraction/],
+        [["train", "--data", "/no/such/folder"], /--data <mnist\|dir>.*is not a folder/],
+        [["train", "--seed", "x"], /--seed/],
+        [["train", "--backend", "gpu"], /--backend <name>.*Allowed choices are tensorflow, wasm, cpu/],
+        [["train", "--bogus"], /unknown option '--bogus'/],
+        [["evaluate", "--iwae-k", "0,10"], /--iwae-k/],
+        [["evaluate", "--subset", "0"], /--subset/],
+      ];
+      for (const [args, pattern] of bad) {
+        const { error } = parse(args);
+        assert.ok(error && pattern.test(error), `${args.join(" ")} → ${error}`);
+      }
+    });
+  });
+});
