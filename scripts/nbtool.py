@@ -85,6 +85,9 @@ def from_text(text):
         else:
             lines.append(line)
     flush()
+    # Ids from positions, so rebuilding a notebook from the same text gives the same file.
+    for index, cell in enumerate(cells):
+        cell.id = f"cell-{index:02d}"
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
     return clean(nb)

@@ -1,0 +1,177 @@
+/**
+ * The publishing side of the workbook run: the equation ledger (printed, written to
+ * build/ledger.json) and the index page build/html/index.html — the notebooks in
+ * reading order, then every ledger row (tag, both sides, residual, pass). Pages and
+ * blog fragments per notebook are written by scripts/export_html.py.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { paths } from "./paths";
+
+/** The ledger row as src/ledger.ts returns it (kept structural: this file must not import src eagerly). */
+export interface PublishedLedgerRow {
+  tag: string;
+  title: string;
+  lhs: number;
+  rhs: number;
+  residual: number;
+  tolerance: string;
+  method: string;
+  pass: boolean;
+  kind: string;
+}
+
+export const publishDirs = {
+  html: path.join(paths.build, "html"),
+  blog: path.join(paths.build, "blog"),
+  ledger: path.join(paths.build, "ledger.json"),
+  screenshots: path.join(paths.build, "screenshots"),
+};
+
+const SERIES_TITLE = "生成模型系列（一）：从 VAE 出发";
+
+/** Runs the whole ledger through the library's source (tsx), returns rows and its text table. */
+export function computeLedger(): { rows: PublishedLedgerRow[]; text: string; seconds: number } {
+  // Loaded lazily: the library pulls in tfjs, which the rest of the runner does not need.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const lib = require("../src") as {
+    runLedger(): PublishedLedgerRow[];
+    formatLedger(rows: PublishedLedgerRow[]): string;
+  };
+  const started = Date.now();
+  const rows = lib.runLedger();
+  return { rows, text: lib.formatLedger(rows), seconds: (Date.now() - started) / 1000 };
+}
+
+export function writeLedgerJson(rows: PublishedLedgerRow[], file = publishDirs.ledger): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const payload = {
+    generated: new Date().toISOString(),
+    pass: rows.every((r) => r.pass),
+    rows,
+  };
+  fs.writeFileSync(file, JSON.stringify(payload, null, 2) + "\n");
+  return file;
+}
+
+/** Title of a notebook: its first Markdown heading, else its file name. */
+export function notebookTitle(file: string): string {
+  try {
+    const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { cell_type: string; source: string | string[] }[] };
+    for (const cell of nb.cells) {
+      if (cell.cell_type !== "markdown") continue;
+      const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+      const m = /^#\s+(.+?)\s*$/m.exec(source);
+      if (m) return m[1].replace(/\$+([^$]*)\$+/g, "$1");
+    }
+  } catch {
+    /* fall through */
+  }
+  return path.basename(file, ".ipynb");
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+function num(v: number, digits = 10): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e6 ? Number(v.toPrecision(digits)).toString() : v.toExponential(2);
+}
+
+export interface IndexEntry {
+  /** Base name without extension, e.g. "02-latent-variable-mle". */
+  name: string;
+  title: string;
+  /** Relative link to the page, or null when it has not been exported. */
+  href: string | null;
+  /** Seconds the notebook took, when known (from the executed copy). */
+  seconds?: number;
+}
+
+/** The notebooks in reading order, with their exported pages where they exist. */
+export function indexEntries(notebooks: string[], htmlDir = publishDirs.html): IndexEntry[] {
+  return notebooks.map((file) => {
+    const name = path.basename(file, ".ipynb");
+    const page = path.join(htmlDir, `${name}.html`);
+    let seconds: number | undefined;
+    try {
+      const executed = JSON.parse(fs.readFileSync(path.join(paths.build, "notebooks", `${name}.ipynb`), "utf8"));
+      seconds = executed.metadata?.workbook?.seconds;
+    } catch {
+      /* not executed yet */
+    }
+    return { name, title: notebookTitle(file), href: fs.existsSync(page) ? `${name}.html` : null, seconds };
+  });
+}
+
+/** build/html/index.html: reading order + the whole ledger. Self-contained, no script, no network. */
+export function renderIndex(entries: IndexEntry[], rows: PublishedLedgerRow[]): string {
+  const passed = rows.filter((r) => r.pass).length;
+  const list = entries
+    .map((e) => {
+      const label = esc(e.title);
+      const link = e.href ? `<a href="${esc(e.href)}">${label}</a>` : `${label} <span class="missing">（尚未导出）</span>`;
+      const time = e.seconds !== undefined ? ` <span class="secs">${e.seconds.toFixed(1)} s</span>` : "";
+      return `<li>${link}${time}</li>`;
+    })
+    .join("\n");
+  const table = rows
+    .map(
+      (r) =>
+        `<tr class="${r.pass ? "pass" : "fail"}"><td class="tag">(${esc(r.tag)})</td><td>${esc(r.title)}</td>` +
+        `<td class="n">${num(r.lhs)}</td><td class="n">${num(r.rhs)}</td><td class="n">${num(r.residual, 3)}</td>` +
+        `<td>${esc(r.tolerance)}</td><td class="kind">${esc(r.kind)}</td>` +
+        `<td class="mark">${r.pass ? "✔ pass" : "✘ FAIL"}</td></tr>`,
+    )
+    .join("\n");
+  return `<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${esc(SERIES_TITLE)} · 笔记目录</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+  "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; color: #212121; line-height: 1.7;
+  max-width: 1100px; margin: 0 auto; padding: 2rem 1rem 4rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+.sub { color: #616161; margin-top: 0; }
+ol.notebooks li { margin: 0.2rem 0; }
+.secs, .missing { color: #757575; font-size: 0.85em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #e0e0e0; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; }
+td.n { text-align: right; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.tag { white-space: nowrap; font-weight: 600; }
+td.kind { color: #616161; }
+tr.pass td.mark { color: #1e7b34; font-weight: 600; white-space: nowrap; }
+tr.fail td.mark { color: #b00020; font-weight: 700; white-space: nowrap; }
+tr.fail { background: #fdecea; }
+</style>
+</head>
+<body>
+<h1>${esc(SERIES_TITLE)}</h1>
+<p class="sub">TypeScript 笔记本：把文章里每个编号等式都用数字核对一遍。按阅读顺序：</p>
+<ol class="notebooks">
+${list}
+</ol>
+<h2>等式总账</h2>
+<p class="sub">${passed}/${rows.length} 条等式通过。每一行的左右两边由两段独立的代码计算；residual 的含义见 tolerance 一栏。</p>
+<table class="ledger">
+<thead><tr><th>等式</th><th>内容</th><th>左边</th><th>右边</th><th>residual</th><th>tolerance</th><th>kind</th><th></th></tr></thead>
+<tbody>
+${table}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}
+
+export function writeIndex(notebooks: string[], rows: PublishedLedgerRow[], htmlDir = publishDirs.html): string {
+  fs.mkdirSync(htmlDir, { recursive: true });
+  const file = path.join(htmlDir, "index.html");
+  fs.writeFileSync(file, renderIndex(indexEntries(notebooks, htmlDir), rows));
+  return file;
+}

@@ -1,0 +1,165 @@
+/**
+ * `npm start [-- NAME ...]` — runs the workbook: executes every notebook in
+ * notebooks/ in reading order through Jupyter (nbclient + the tslab kernel), writes
+ * executed copies to build/notebooks/ and HTML pages to build/html/, and prints one
+ * line per notebook. A failing notebook is reported with its cell and error; the rest
+ * still run, and the exit code is non-zero. Source notebooks are only read.
+ *
+ * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
+ * the HTML export) the index page build/html/index.html. The export also writes blog
+ * fragments to build/blog/ (see scripts/export_html.py).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import { jupyterEnv, paths, venvPython } from "./paths";
+import { computeLedger, writeIndex, writeLedgerJson } from "./publish";
+
+export interface NotebookResult {
+  ok: boolean;
+  seconds: number;
+  cells: number;
+  executed: string;
+  html: string | null;
+  error: { cell: number | null; id: string | null; ename: string; evalue: string; source: string } | null;
+}
+
+export const outDirs = {
+  notebooks: path.join(paths.build, "notebooks"),
+  html: path.join(paths.build, "html"),
+  blog: path.join(paths.build, "blog"),
+};
+
+export function listNotebooks(): string[] {
+  return fs
+    .readdirSync(paths.notebooks)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort()
+    .map((f) => path.join(paths.notebooks, f));
+}
+
+/** Resolves "02", "02-latent" or a full file name to notebooks, in reading order. */
+export function selectNotebooks(names: string[]): string[] {
+  const all = listNotebooks();
+  if (names.length === 0) return all;
+  return names.map((name) => {
+    const base = path.basename(name).replace(/\.ipynb$/, "");
+    const hits = all.filter((f) => path.basename(f).startsWith(base));
+    if (hits.length !== 1) {
+      const known = all.map((f) => path.basename(f, ".ipynb")).join(", ");
+      throw new Error(`"${name}" ${hits.length ? "matches several notebooks" : "matches no notebook"}; known: ${known}`);
+    }
+    return hits[0];
+  });
+}
+
+/** Executes one notebook in a fresh kernel; never throws for notebook errors. */
+export function executeNotebook(notebook: string, options: { html?: boolean } = {}): Promise<NotebookResult> {
+  const argv = [path.join(paths.scripts, "nbexec.py"), notebook, "--out-dir", outDirs.notebooks];
+  if (options.html !== false) argv.push("--html-dir", outDirs.html);
+  return new Promise((resolve) => {
+    const child = spawn(venvPython(), argv, { env: jupyterEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      // The exporter's warnings (e.g. math KaTeX cannot parse) are worth seeing even on success.
+      for (const line of stderr.split("\n")) if (line.startsWith("export_html:")) console.warn(`  warning: ${line}`);
+      try {
+        resolve(JSON.parse(last) as NotebookResult);
+      } catch {
+        const detail = stderr.trim().split("\n").slice(-6).join("\n");
+        resolve({
+          ok: false,
+          seconds: 0,
+          cells: 0,
+          executed: "",
+          html: null,
+          error: { cell: null, id: null, ename: `runner exited with code ${code}`, evalue: detail, source: "" },
+        });
+      }
+    });
+  });
+}
+
+export function describeError(name: string, result: NotebookResult): string {
+  const e = result.error!;
+  const where = e.cell === null ? "" : ` cell ${e.cell}${e.id ? ` (id ${e.id})` : ""}${e.source ? `: ${e.source}` : ""}`;
+  return `  ${name}${where}\n    ${e.ename}: ${e.evalue.split("\n").join("\n    ")}`;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name("npm start --")
+    .description("Execute the notebooks through Jupyter (tslab kernel) and export HTML.")
+    .argument("[notebooks...]", 'notebooks to run, by number or name prefix (e.g. "02"); default: all')
+    .option("--no-html", "skip the HTML export")
+    .option("--no-ledger", "skip the equation ledger (and the index page)")
+    .option("--list", "list the notebooks and exit")
+    .parse();
+  const opts = program.opts<{ html: boolean; ledger: boolean; list?: boolean }>();
+
+  let notebooks: string[];
+  try {
+    notebooks = selectNotebooks(program.args);
+  } catch (error) {
+    console.error(`workbook: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  if (opts.list) {
+    notebooks.forEach((f) => console.log(path.basename(f)));
+    return;
+  }
+
+  console.log(`workbook: ${notebooks.length} notebook(s) -> ${path.relative(paths.root, outDirs.notebooks)}/` +
+    (opts.html ? `, ${path.relative(paths.root, outDirs.html)}/` : ""));
+  const failures: string[] = [];
+  const started = Date.now();
+  const width = Math.max(...notebooks.map((f) => path.basename(f, ".ipynb").length));
+  for (const notebook of notebooks) {
+    const name = path.basename(notebook, ".ipynb");
+    const result = await executeNotebook(notebook, { html: opts.html });
+    console.log(`  ${name.padEnd(width)}  ${result.seconds.toFixed(1).padStart(6)} s  ${result.ok ? "ok" : "FAILED"}`);
+    if (!result.ok) failures.push(describeError(name, result));
+  }
+  const total = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`workbook: ${notebooks.length - failures.length} ok, ${failures.length} failed, ${total} s in all`);
+
+  // A full run also removes pages and fragments of notebooks that no longer exist.
+  if (program.args.length === 0 && opts.html) {
+    const names = new Set(listNotebooks().map((f) => path.basename(f, ".ipynb")));
+    for (const [dir, ext] of [[outDirs.html, ".html"], [outDirs.blog, ".md"]] as const) {
+      if (!fs.existsSync(dir)) continue;
+      for (const file of fs.readdirSync(dir)) {
+        if (file.endsWith(ext) && file !== "index.html" && !names.has(path.basename(file, ext))) fs.rmSync(path.join(dir, file));
+      }
+    }
+  }
+
+  if (opts.ledger) {
+    const ledger = computeLedger();
+    console.log(`\nequation ledger (${ledger.seconds.toFixed(1)} s):\n${ledger.text}`);
+    const json = writeLedgerJson(ledger.rows);
+    const wrote = [path.relative(paths.root, json)];
+    // The index lists every notebook in reading order, linking those with a page.
+    if (opts.html) wrote.push(path.relative(paths.root, writeIndex(listNotebooks(), ledger.rows)));
+    console.log(`workbook: wrote ${wrote.join(", ")}` + (opts.html ? `, pages in ${path.relative(paths.root, outDirs.html)}/, blog fragments in ${path.relative(paths.root, outDirs.blog)}/` : ""));
+    if (!ledger.rows.every((r) => r.pass)) {
+      failures.push(`  ledger: ${ledger.rows.filter((r) => !r.pass).map((r) => `(${r.tag})`).join(", ")} failed`);
+    }
+  }
+  if (failures.length) {
+    console.error(`\nfailed:\n${failures.join("\n")}`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * A reader's session in JupyterLab, driven in headless Chromium: `npm run lab`'s
+ * server (free loopback port, token), open notebook 02 and notebook 06, Run ▸ Run All
+ * Cells from the menu bar, wait for the kernel to go idle, then check that every code
+ * cell ran and shows its output, none is an error, the SVG figures are visible, and
+ * (06) the Plotly figure answers its slider.
+ *
+ * The reader's own JupyterLab state is left alone: user settings and workspaces live in
+ * a temporary folder for the test (autosave off there), and the source notebooks must
+ * be byte-identical afterwards. Server and browser are stopped whatever happens.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { paths } from "../scripts/paths";
+import { startLab } from "./lab.test";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = path.join(paths.build, "screenshots");
+/** Notebooks a reader re-runs here, by number; a number with no notebook yet is skipped. */
+const WANTED = ["02", "06"];
+
+function findNotebook(prefix: string): string | null {
+  const hit = fs.readdirSync(paths.notebooks).find((f) => f.startsWith(`${prefix}-`) && f.endsWith(".ipynb"));
+  return hit ? path.join(paths.notebooks, hit) : null;
+}
+
+/** JupyterLab user settings for the test: no autosave, no news, every cell attached to the DOM. */
+function writeSettings(dir: string): void {
+  const put = (plugin: string, value: object) => {
+    const [pkg, name] = plugin.split(":");
+    const file = path.join(dir, pkg, `${name}.jupyterlab-settings`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(value));
+  };
+  put("@jupyterlab/docmanager-extension:plugin", { autosave: false });
+  put("@jupyterlab/apputils-extension:notification", { checkForUpdates: false, fetchNews: "false" });
+  put("@jupyterlab/notebook-extension:tracker", { windowingMode: "none" });
+}
+
+/** Per code cell: prompt, outputs by MIME type, figures and their drawn sizes. */
+interface CellView {
+  prompt: string;
+  source: string;
+  outputs: string[];
+  images: { mime: string; natural: number; width: number; height: number }[];
+}
+
+async function readCells(page: Page): Promise<CellView[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell")).map((cell) => ({
+      prompt: (cell.querySelector(".jp-InputArea-prompt")?.textContent ?? "").trim(),
+      source: (cell.querySelector(".cm-content")?.textContent ?? "").slice(0, 80),
+      outputs: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.getAttribute("data-mime-type") ?? o.className),
+      images: Array.from(cell.querySelectorAll(".jp-OutputArea-output img")).map((img) => {
+        const i = img as HTMLImageElement;
+        const r = i.getBoundingClientRect();
+        const mime = i.closest(".jp-OutputArea-output")?.getAttribute("data-mime-type") ?? "";
+        return { mime, natural: i.naturalWidth, width: r.width, height: r.height };
+      }),
+    })),
+  );
+}
+
+/** Which code cells of the headless run (build/notebooks) had outputs, when that copy is current. */
+function expectedOutputs(notebook: string): boolean[] | null {
+  const executed = path.join(paths.build, "notebooks", path.basename(notebook));
+  if (!fs.existsSync(executed) || fs.statSync(executed).mtimeMs < fs.statSync(notebook).mtimeMs) return null;
+  const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as { cells: { cell_type: string; outputs?: unknown[] }[] };
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => (c.outputs ?? []).length > 0);
+}
+
+async function plotlyState(page: Page, index: number): Promise<string> {
+  return page.evaluate((i) => {
+    const gd = document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot")[i] as HTMLElement & { data?: Record<string, unknown>[] };
+    const values = (gd.data ?? []).map((t) => [t.x, t.y, t.z, t.visible]);
+    const drawn = Array.from(gd.querySelectorAll(".plot path, .plot .point")).map((el) => el.getAttribute("d") ?? el.getAttribute("transform") ?? "").join("|");
+    return JSON.stringify(values) + drawn;
+  }, index);
+}
+
+describe("JupyterLab: a reader re-runs notebooks through the interface", function () {
+  this.timeout(8 * 60 * 1000);
+  const notebooks = WANTED.map(findNotebook).filter((f): f is string => f !== null);
+  const sources = new Map<string, Buffer>();
+  let listing: string[] = [];
+  let tmp = "";
+  let lab: Awaited<ReturnType<typeof startLab>> | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const envKeys = ["JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"] as const;
+  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
+  const blocked: string[] = [];
+
+  before(async function () {
+    if (notebooks.length === 0) this.skip();
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+    for (const nb of notebooks) sources.set(nb, fs.readFileSync(nb));
+    listing = fs.readdirSync(paths.notebooks).sort();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-lab-ui-"));
+    writeSettings(path.join(tmp, "settings"));
+    // Opening a notebook makes JupyterLab write a checkpoint beside it; send those to tmp.
+    fs.mkdirSync(path.join(tmp, "config"));
+    fs.writeFileSync(
+      path.join(tmp, "config", "jupyter_server_config.json"),
+      JSON.stringify({ FileCheckpoints: { checkpoint_dir: path.join(tmp, "checkpoints") } }),
+    );
+    // Inherited by the server that startLab() spawns.
+    process.env.JUPYTERLAB_SETTINGS_DIR = path.join(tmp, "settings");
+    process.env.JUPYTERLAB_WORKSPACES_DIR = path.join(tmp, "workspaces");
+    process.env.JUPYTER_CONFIG_DIR = path.join(tmp, "config");
+    lab = await startLab();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    // JupyterLab is served from loopback; nothing else is needed.
+    await context.route("**/*", (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === "127.0.0.1" || /^(data|blob|about):/.test(url.protocol)) return route.continue();
+      blocked.push(url.href);
+      return route.abort("blockedbyclient");
+    });
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      try {
+        await lab?.stop();
+      } finally {
+        for (const k of envKeys) {
+          if (savedEnv[k] === undefined) delete process.env[k];
+          else process.env[k] = savedEnv[k];
+        }
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+  });
+
+  for (const prefix of WANTED) {
+    it(`notebook ${prefix}: Run All Cells from the Run menu, every cell shows its output`, async function () {
+      const notebook = findNotebook(prefix);
+      if (!notebook) this.skip();
+      const name = path.basename(notebook!);
+      await page.goto(`${lab!.url}/lab/tree/${encodeURIComponent(name)}?token=${lab!.token}&reset`);
+      const panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      await panel.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 60_000 });
+      // The kernel is the project's tslab, and it is ready before the reader runs anything.
+      await panel.locator(".jp-KernelName").filter({ hasText: "TypeScript" }).waitFor({ timeout: 60_000 });
+      const indicator = panel.locator(".jp-Notebook-ExecutionIndicator");
+      await page.waitForFunction(
+        () => document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle",
+        undefined,
+        { timeout: 60_000 },
+      );
+
+      // Run ▸ Run All Cells, with the mouse.
+      await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+      await page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
+      const started = Date.now();
+      // Busy first (or already done for a very fast notebook), then idle with no cell waiting.
+      await page
+        .waitForFunction(
+          () => document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "busy",
+          undefined,
+          { timeout: 10_000 },
+        )
+        .catch(() => undefined);
+      await page.waitForFunction(
+        () => {
+          const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+          if (!panel) return false;
+          const status = panel.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status");
+          const prompts = Array.from(panel.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")).map((p) => p.textContent ?? "");
+          return status === "idle" && prompts.every((p) => !p.includes("*"));
+        },
+        undefined,
+        { timeout: 5 * 60_000, polling: 250 },
+      );
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(await indicator.getAttribute("data-status"), "idle");
+
+      const cells = await readCells(page);
+      assert.ok(cells.length > 0, "no code cells");
+      cells.forEach((c, i) => {
+        assert.match(c.prompt, /^\[\d+\]:$/, `code cell ${i} (${c.source}) did not run: prompt "${c.prompt}"`);
+        const bad = c.outputs.filter((m) => m === "application/vnd.jupyter.stderr" || m.includes("error"));
+        assert.deepEqual(bad, [], `code cell ${i} (${c.source}) shows an error`);
+      });
+      // Every cell that draws or prints has output; against the headless run when it is current.
+      const expected = expectedOutputs(notebook!);
+      if (expected) {
+        assert.equal(cells.length, expected.length, "code cell count differs from the headless run");
+        cells.forEach((c, i) => {
+          if (expected[i]) assert.ok(c.outputs.length > 0, `code cell ${i} (${c.source}) has no output in JupyterLab but had one headless`);
+        });
+      }
+      cells.forEach((c, i) => {
+        if (/\bshow\.(chart|svg|png|table|ledger|html)\(|console\.log\(/.test(c.source)) {
+          assert.ok(c.outputs.length > 0, `code cell ${i} (${c.source}) shows nothing`);
+        }
+      });
+      const svgs = cells.flatMap((c) => c.images).filter((img) => img.mime === "image/svg+xml");
+      assert.ok(svgs.length > 0, "no SVG figure");
+      for (const img of svgs) assert.ok(img.natural > 0 && img.width > 10 && img.height > 10, `an SVG figure is not visible: ${JSON.stringify(img)}`);
+
+      // The interactive figure answers its slider (06 has one).
+      const graphs = await panel.locator(".js-plotly-plot").count();
+      if (prefix === "06") assert.ok(graphs > 0, "06 shows no Plotly figure in JupyterLab");
+      for (let i = 0; i < graphs; i++) {
+        const plot = panel.locator(".js-plotly-plot").nth(i);
+        const rail = plot.locator(".slider-rail-rect").first();
+        if ((await rail.count()) === 0) continue;
+        await rail.scrollIntoViewIfNeeded();
+        const before = await plotlyState(page, i);
+        assert.equal(await plotlyState(page, i), before, "the figure changes by itself");
+        const box = (await rail.boundingBox())!;
+        const grip = (await plot.locator(".slider-grip-rect").first().boundingBox())!;
+        const gripX = grip.x + grip.width / 2;
+        const targetX = gripX - box.x > box.width / 2 ? box.x + 3 : box.x + box.width - 3;
+        await page.mouse.move(gripX, grip.y + grip.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(targetX, grip.y + grip.height / 2, { steps: 8 });
+        await page.mouse.up();
+        await page.waitForTimeout(600);
+        assert.notEqual(await plotlyState(page, i), before, `moving the slider of Plotly figure ${i} changed nothing`);
+        await plot.screenshot({ path: path.join(SCREENSHOTS, `jupyterlab-${prefix}-plotly-${i}.png`) });
+      }
+
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      // The reader's view: the interactive figure if there is one, else the first figure.
+      const focus = graphs > 0 ? panel.locator(".js-plotly-plot").first() : panel.locator(".jp-OutputArea-output img").first();
+      await focus.evaluate((el) => el.scrollIntoView({ block: "center" }));
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `jupyterlab-${prefix}.png`) });
+      console.log(`      ${name}: ${cells.length} code cells run in ${seconds.toFixed(1)} s, ${svgs.length} SVG figures, ${graphs} Plotly figures`);
+    });
+  }
+
+  it("left the source notebooks and their folder untouched", function () {
+    if (notebooks.length === 0) this.skip();
+    for (const [nb, bytes] of sources) assert.ok(fs.readFileSync(nb).equals(bytes), `${path.basename(nb)} was modified`);
+    assert.deepEqual(fs.readdirSync(paths.notebooks).sort(), listing, "files appeared or vanished in notebooks/");
+    assert.deepEqual(blocked, [], "JupyterLab tried to reach beyond loopback");
+  });
+});
