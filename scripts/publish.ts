@@ -6,20 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { LedgerRow } from "../src/ledger";
 import { paths } from "./paths";
 
-/** The ledger row as src/ledger.ts returns it (kept structural: this file must not import src eagerly). */
-export interface PublishedLedgerRow {
-  tag: string;
-  title: string;
-  lhs: number;
-  rhs: number;
-  residual: number;
-  tolerance: string;
-  method: string;
-  pass: boolean;
-  kind: string;
-}
 
 export const publishDirs = {
   html: path.join(paths.build, "html"),
@@ -31,19 +20,19 @@ export const publishDirs = {
 const SERIES_TITLE = "生成模型系列（一）：从 VAE 出发";
 
 /** Runs the whole ledger through the library's source (tsx), returns rows and its text table. */
-export function computeLedger(): { rows: PublishedLedgerRow[]; text: string; seconds: number } {
+export function computeLedger(): { rows: LedgerRow[]; text: string; seconds: number } {
   // Loaded lazily: the library pulls in tfjs, which the rest of the runner does not need.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const lib = require("../src") as {
-    runLedger(): PublishedLedgerRow[];
-    formatLedger(rows: PublishedLedgerRow[]): string;
+    runLedger(): LedgerRow[];
+    formatLedger(rows: LedgerRow[]): string;
   };
   const started = Date.now();
   const rows = lib.runLedger();
   return { rows, text: lib.formatLedger(rows), seconds: (Date.now() - started) / 1000 };
 }
 
-export function writeLedgerJson(rows: PublishedLedgerRow[], file = publishDirs.ledger): string {
+export function writeLedgerJson(rows: LedgerRow[], file = publishDirs.ledger): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const payload = {
     generated: new Date().toISOString(),
@@ -106,7 +95,7 @@ export function indexEntries(notebooks: string[], htmlDir = publishDirs.html): I
 }
 
 /** build/html/index.html: reading order + the whole ledger. Self-contained, no script, no network. */
-export function renderIndex(entries: IndexEntry[], rows: PublishedLedgerRow[]): string {
+export function renderIndex(entries: IndexEntry[], rows: LedgerRow[]): string {
   const passed = rows.filter((r) => r.pass).length;
   const list = entries
     .map((e) => {
@@ -169,7 +158,7 @@ ${table}
 `;
 }
 
-export function writeIndex(notebooks: string[], rows: PublishedLedgerRow[], htmlDir = publishDirs.html): string {
+export function writeIndex(notebooks: string[], rows: LedgerRow[], htmlDir = publishDirs.html): string {
   fs.mkdirSync(htmlDir, { recursive: true });
   const file = path.join(htmlDir, "index.html");
   fs.writeFileSync(file, renderIndex(indexEntries(notebooks, htmlDir), rows));

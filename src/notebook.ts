@@ -3,6 +3,7 @@
  * (SVG, HTML, PNG); anywhere else (tests, scripts) they print plain text, so the same
  * library code runs in both places.
  */
+import type { LedgerRow } from "./ledger";
 import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
 
 interface TslabDisplay {
@@ -35,18 +36,6 @@ export function inNotebook(): boolean {
   return out() !== null;
 }
 
-/** The fields of a ledger row that `show.ledger` displays (see ledger.ts). */
-export interface LedgerLike {
-  tag: string;
-  title?: string;
-  lhs: number;
-  rhs: number;
-  residual: number;
-  tolerance: string;
-  method: string;
-  pass: boolean;
-}
-
 export const show = {
   html(html: string, fallbackText = html.replace(/<[^>]+>/g, "")): void {
     const d = out();
@@ -72,10 +61,10 @@ export const show = {
    * Ledger rows as a table: equation tag, both sides, residual, tolerance and a
    * pass/fail mark, so a reader sees at a glance which equations held.
    */
-  ledger(rows: LedgerLike[]): void {
+  ledger(rows: LedgerRow[]): void {
     const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
     const cells = rows.map((r) => [
-      `(${r.tag})`, r.title ?? "", formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),
+      `(${r.tag})`, r.title, formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),
       r.tolerance, r.method, r.pass ? "✔ pass" : "✘ FAIL",
     ]);
     const html =

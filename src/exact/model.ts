@@ -2,7 +2,9 @@
  * The shape every exact latent-variable model shares: a standard-normal prior p(z),
  * a likelihood p(x | z), and their product, the joint (3.1).
  */
+import { ArgumentError, checkInteger } from "../errors";
 import { Vector, VectorLike } from "../linalg";
+import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
 export interface LatentVariableModel {
@@ -30,4 +32,28 @@ export interface JointDensity {
 export interface ModelSample {
   z: Vector[];
   x: Vector[];
+}
+
+/** A model whose likelihood is x | z ~ N(decode(z), σ²I): both exact models are of this kind. */
+export interface GaussianDecoderModel {
+  readonly latentDim: number;
+  readonly dataDim: number;
+  readonly noiseStd: number;
+  decode(z: VectorLike): Vector;
+}
+
+/** Ancestral sampling: z ~ N(0, I), then x = decode(z) + σε. */
+export function ancestralSample(model: GaussianDecoderModel, rng: Rng, n: number): ModelSample {
+  if (!(rng instanceof Rng)) throw new ArgumentError("rng", "must be an Rng (new Rng(seed))");
+  checkInteger("n", n, 0);
+  const z: Vector[] = [];
+  const x: Vector[] = [];
+  for (let k = 0; k < n; k++) {
+    const zk = rng.normals(model.latentDim);
+    const xk = model.decode(zk);
+    for (let i = 0; i < model.dataDim; i++) xk[i] += model.noiseStd * rng.normal();
+    z.push(zk);
+    x.push(xk);
+  }
+  return { z, x };
 }

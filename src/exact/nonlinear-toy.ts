@@ -14,7 +14,7 @@
 import { ArgumentError, checkInteger, checkPositive } from "../errors";
 import { LOG_2PI, Vector, VectorLike } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample } from "./model";
+import { LatentVariableModel, ModelSample, ancestralSample } from "./model";
 import { MvNormal64 } from "./mvnormal";
 
 export interface NonlinearToyOptions {
@@ -103,17 +103,6 @@ export class NonlinearToy implements LatentVariableModel {
 
   /** Ancestral sampling. */
   sample(rng: Rng, n: number): ModelSample {
-    if (!(rng instanceof Rng)) throw new ArgumentError("rng", "must be an Rng (new Rng(seed))");
-    checkInteger("n", n, 0);
-    const z: Vector[] = [];
-    const x: Vector[] = [];
-    for (let k = 0; k < n; k++) {
-      const zk = rng.normals(this.latentDim);
-      const xk = this.decode(zk);
-      for (let i = 0; i < this.dataDim; i++) xk[i] += this.noiseStd * rng.normal();
-      z.push(zk);
-      x.push(xk);
-    }
-    return { z, x };
+    return ancestralSample(this, rng, n);
   }
 }
