@@ -11,7 +11,8 @@ export const paths = {
   scripts: path.join(root, "scripts"),
   /** Everything generated: executed notebooks, HTML, logs, checkpoints. Git-ignored. */
   build: path.join(root, "build"),
-  venv: path.join(root, ".venv"),
+  /** The project's Python environment (VAE_VENV overrides it, e.g. for tests). */
+  venv: process.env.VAE_VENV ? path.resolve(process.env.VAE_VENV) : path.join(root, ".venv"),
   requirements: path.join(root, "requirements.txt"),
   requirementsTorch: path.join(root, "requirements-torch.txt"),
 };
