@@ -36,6 +36,9 @@ export function inNotebook(): boolean {
   return out() !== null;
 }
 
+/** What `show.ledger` displays of a row: a ledger row, or a notebook's own check in the same shape. */
+export type LedgerLike = Pick<LedgerRow, "tag" | "title" | "lhs" | "rhs" | "residual" | "tolerance" | "method" | "pass">;
+
 export const show = {
   html(html: string, fallbackText = html.replace(/<[^>]+>/g, "")): void {
     const d = out();
@@ -61,7 +64,7 @@ export const show = {
    * Ledger rows as a table: equation tag, both sides, residual, tolerance and a
    * pass/fail mark, so a reader sees at a glance which equations held.
    */
-  ledger(rows: LedgerRow[]): void {
+  ledger(rows: LedgerLike[]): void {
     const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
     const cells = rows.map((r) => [
       `(${r.tag})`, r.title, formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),

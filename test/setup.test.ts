@@ -23,7 +23,7 @@ describe("setup without the package index", function () {
         ...process.env,
         VAE_VENV: venv,
         // A closed loopback port as the only index, and no pip configuration files.
-        PIP_CONFIG_FILE: os.devnull,
+        PIP_CONFIG_FILE: os.devNull,
         PIP_INDEX_URL: "http://127.0.0.1:9/simple",
         PIP_EXTRA_INDEX_URL: "",
         PIP_FIND_LINKS: "",
