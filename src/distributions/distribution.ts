@@ -24,6 +24,15 @@ export abstract class Distribution {
   abstract entropy(): tf.Tensor;
   abstract get mean(): tf.Tensor;
 
+  /**
+   * logProb(value) summed over its rightmost `ndims` dims: what Independent asks for.
+   * Subclasses may fuse the two (one pass, and a backward pass without the broadcast
+   * tf.sum's gradient makes); the default just sums.
+   */
+  logProbSummed(value: tf.Tensor, ndims: number): tf.Tensor {
+    return tf.tidy(() => sumRightmost(this.logProb(value), ndims));
+  }
+
   /** Reparameterized draw; only distributions with `hasRsample` implement it. */
   rsample(_sampleShape: number[] = [], _seed?: number): tf.Tensor {
     throw new Error(`${this.constructor.name} has no reparameterized sampler (rsample)`);
@@ -43,6 +52,21 @@ export abstract class Distribution {
   toString(): string {
     return `${this.constructor.name}(batchShape=[${this.batchShape}], eventShape=[${this.eventShape}])`;
   }
+}
+
+/** Sums the rightmost `ndims` dims of `t` away (identity for 0). */
+export function sumRightmost(t: tf.Tensor, ndims: number): tf.Tensor {
+  if (ndims === 0) return t;
+  return tf.sum(t, Array.from({ length: ndims }, (_, i) => t.rank - 1 - i));
+}
+
+/** Sums a broadcast gradient back down to `shape` (numpy broadcasting rules). */
+export function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
+  if (g.shape.join() === shape.join()) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return tf.reshape(tf.sum(g, axes), shape);
 }
 
 /** Converts numbers / nested arrays to a float32 tensor; leaves tensors as they are. */

@@ -5,7 +5,7 @@
  * one log-probability per example.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution } from "./distribution";
+import { Distribution, sumRightmost } from "./distribution";
 import { ArgumentError, checkInteger } from "../errors";
 
 export class Independent<D extends Distribution = Distribution> extends Distribution {
@@ -27,12 +27,6 @@ export class Independent<D extends Distribution = Distribution> extends Distribu
     this.eventShape = [...shape.slice(cut), ...base.eventShape];
   }
 
-  private sumRightmost(t: tf.Tensor): tf.Tensor {
-    if (this.reinterpretedBatchNdims === 0) return t;
-    const axes = Array.from({ length: this.reinterpretedBatchNdims }, (_, i) => t.rank - 1 - i);
-    return tf.sum(t, axes);
-  }
-
   get mean(): tf.Tensor {
     return this.base.mean;
   }
@@ -50,11 +44,11 @@ export class Independent<D extends Distribution = Distribution> extends Distribu
   }
 
   logProb(value: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.sumRightmost(this.base.logProb(value)));
+    return tf.tidy(() => this.base.logProbSummed(value, this.reinterpretedBatchNdims));
   }
 
   entropy(): tf.Tensor {
-    return tf.tidy(() => this.sumRightmost(this.base.entropy()));
+    return tf.tidy(() => sumRightmost(this.base.entropy(), this.reinterpretedBatchNdims));
   }
 
   parameters(): tf.Tensor[] {

@@ -32,6 +32,8 @@ export class Normal extends Distribution {
   readonly scale: tf.Tensor;
   readonly batchShape: number[];
   readonly eventShape: number[] = [];
+  /** True when built by Normal.standard (loc 0, scale 1), so KL to it can use the short closed form. */
+  readonly isStandard: boolean = false;
 
   constructor(loc: TensorLike, scale: TensorLike, options: DistributionOptions = {}) {
     super();
@@ -47,7 +49,9 @@ export class Normal extends Distribution {
   /** N(0, I) with the given batch shape: the prior p(z) of the article. */
   static standard(shape: number[] = []): Normal {
     shape.forEach((d, i) => checkInteger(`shape[${i}]`, d, 1));
-    return new Normal(tf.zeros(shape), tf.ones(shape), { validateArgs: false });
+    const n = new Normal(tf.zeros(shape), tf.ones(shape), { validateArgs: false });
+    (n as { isStandard: boolean }).isStandard = true;
+    return n;
   }
 
   /** A diagonal Gaussian whose last `eventDims` dims form one event. */

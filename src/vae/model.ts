@@ -28,12 +28,13 @@ export interface VaeConfig {
   hidden: number[];
   latentDim: number;
   /**
-   * How dense layers differentiate: "transposed" materializes Wᵀ and xᵀ with
-   * tf.transpose and multiplies plainly (fast on wasm, whose matMul with a
-   * transposed operand is an order of magnitude slower); "builtin" uses tfjs's own
-   * matMul gradient; "auto" (default) picks by backend, see resolveGradientMode.
+   * How dense layers differentiate: "transposed" (hand-written backward pass) materializes
+   * Wᵀ and xᵀ with tf.transpose and multiplies plainly (fast on wasm, whose matMul with a
+   * transposed operand is an order of magnitude slower); "flags" is the same backward
+   * pass with the transposes passed as matMul flags; "builtin" uses tfjs's own matMul
+   * gradient; "auto" (default) picks by backend, see resolveGradientMode.
    */
-  gradient?: "auto" | "transposed" | "builtin";
+  gradient?: "auto" | "transposed" | "flags" | "builtin";
 }
 
 export const DEFAULT_VAE_CONFIG: VaeConfig = { inputDim: 784, hidden: [400], latentDim: 20, gradient: "auto" };
@@ -41,33 +42,70 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = { inputDim: 784, hidden: [400], lat
 /**
  * "auto": the explicit transposes pay off where a transposed matMul is slow (wasm,
  * cpu); native TensorFlow multiplies transposed operands at full speed, and there the
- * extra Transpose kernels only cost time (measured by `npm run bench`).
+ * extra Transpose kernels only cost time, so it takes "flags" (which also beat tfjs's
+ * own gradient there, by skipping the reshapes around each product; `npm run bench`).
  */
-export function resolveGradientMode(mode: VaeConfig["gradient"]): "transposed" | "builtin" {
-  if (mode === "transposed" || mode === "builtin") return mode;
-  return tf.getBackend() === "tensorflow" ? "builtin" : "transposed";
+export function resolveGradientMode(mode: VaeConfig["gradient"]): GradientMode {
+  if (mode === "transposed" || mode === "flags" || mode === "builtin") return mode;
+  return tf.getBackend() === "tensorflow" ? "flags" : "transposed";
 }
+
+export type GradientMode = "transposed" | "flags" | "builtin";
 
 export function checkVaeConfig(config: VaeConfig): void {
   checkInteger("inputDim", config.inputDim, 1);
   checkInteger("latentDim", config.latentDim, 1);
   if (!Array.isArray(config.hidden)) throw new ArgumentError("hidden", "must be an array of layer widths");
   config.hidden.forEach((h, i) => checkInteger(`hidden[${i}]`, h, 1));
-  if (config.gradient !== undefined && !["auto", "transposed", "builtin"].includes(config.gradient)) {
-    throw new ArgumentError("gradient", `must be "auto", "transposed" or "builtin", got "${config.gradient}"`);
+  if (config.gradient !== undefined && !["auto", "transposed", "flags", "builtin"].includes(config.gradient)) {
+    throw new ArgumentError("gradient", `must be "auto", "transposed", "flags" or "builtin", got "${config.gradient}"`);
   }
 }
 
 type Activation = "relu" | "linear";
+type Transposes = "explicit" | "flags";
+
+/** a·b (optionally transposed) as one BatchMatMul kernel; tf.matMul wraps it in reshapes to 3-D, each a kernel call on tfjs-node. */
+function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  return tf.engine().runKernel("BatchMatMul", { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
+}
 
 /**
- * y = act(x W + b) with a hand-written backward pass built from plain products:
- *   dx = dy' · transpose(W),   dW = transpose(x) · dy',   db = Σ_rows dy',
- * where dy' = dy ⊙ act'(y). Mathematically the same gradient as tfjs's.
+ * act(x W + b). tf.fused.matMul would run separate matMul and add kernels whenever
+ * gradients are recorded; inside customGrad nothing is recorded, so on wasm the fused
+ * product-plus-bias kernel runs directly. The relu stays its own kernel: with wasm's
+ * fused relu, NaN weights gave a finite loss (NaN clamped away) and slipped past the
+ * trainer's NaN guard.
+ * (tfjs-node has no fused kernel: its _FusedMatMul is these same ops plus reshapes.)
  */
-function makeDense(activation: Activation, inputGrad: boolean) {
+function fusedAffine(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, activation: Activation): tf.Tensor2D {
+  let y: tf.Tensor2D;
+  if (tf.getBackend() === "tensorflow") {
+    y = tf.add(matMul2d(x, W), b);
+  } else {
+    const [n, k] = x.shape;
+    const m = W.shape[1];
+    const y3 = tf.engine().runKernel(
+      "_FusedMatMul",
+      { a: tf.reshape(x, [1, n, k]), b: tf.reshape(W, [1, k, m]), bias: b },
+      { transposeA: false, transposeB: false, activation: "linear" },
+    ) as tf.Tensor3D;
+    y = tf.reshape(y3, [n, m]);
+  }
+  return activation === "relu" ? tf.relu(y) : y;
+}
+
+/**
+ * y = act(x W + b) with a hand-written backward pass:
+ *   dx = dy' · Wᵀ,   dW = xᵀ · dy',   db = Σ_rows dy',   dy' = dy ⊙ act'(y),
+ * mathematically the same gradient as tfjs's. `transposes` says how Wᵀ and xᵀ enter the
+ * products: "explicit" materializes them with tf.transpose and multiplies plainly (wasm's
+ * matMul with a transposed operand is an order of magnitude slower); "flags" passes them
+ * as the kernel's transpose flags (native TensorFlow handles those at full speed).
+ */
+function makeDense(activation: Activation, inputGrad: boolean, transposes: Transposes) {
   return tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const y = tf.fused.matMul({ a: x, b: W, bias: b, activation });
+    const y = fusedAffine(x, W, b, activation);
     // tfjs copies every saved tensor; W is a variable that outlives the step, so the
     // backward pass reads it directly instead of saving a copy.
     save([x, y]);
@@ -75,20 +113,34 @@ function makeDense(activation: Activation, inputGrad: boolean) {
       value: y,
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const g = activation === "relu" ? tf.mul(dy, tf.step(ys)) : dy;
+        // relu'(y) = 1 where y > 0, else 0. tf.step is one kernel on wasm but five on
+        // tfjs-node, where sign(y), equal for y ≥ 0, is one (and slower on wasm).
+        const g = activation === "relu" ? (tf.mul(dy, tf.getBackend() === "tensorflow" ? tf.sign(ys) : tf.step(ys)) as tf.Tensor2D) : dy;
+        const explicit = transposes === "explicit";
         // The data layer's input needs no gradient: skip one of the three products.
-        const dx = inputGrad ? tf.matMul(g, tf.transpose(W)) : tf.zerosLike(xs);
-        return [dx, tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+        const dx = !inputGrad ? tf.zerosLike(xs) : explicit ? matMul2d(g, tf.transpose(W)) : matMul2d(g, W, false, true);
+        const dW = explicit ? matMul2d(tf.transpose(xs), g) : matMul2d(xs, g, true, false);
+        // Column sums: wasm's Sum reduces the last axis only, so tf.sum(g, 0) transposes
+        // first; a [1, n] row of ones times g is ~5× cheaper there (and slower on TensorFlow).
+        const db = explicit ? tf.reshape(matMul2d(tf.ones([1, g.shape[0]]) as tf.Tensor2D, g), [g.shape[1]]) : tf.sum(g, 0);
+        return [dx, dW, db];
       },
     };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
   }) as any) as unknown as (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 }
 
-const denseRelu = makeDense("relu", true);
-const denseLinear = makeDense("linear", true);
-const denseReluOnData = makeDense("relu", false);
-const denseLinearOnData = makeDense("linear", false);
+type DenseFn = (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+const DENSE: Record<Transposes, Record<Activation, [onHidden: DenseFn, onData: DenseFn]>> = {
+  explicit: {
+    relu: [makeDense("relu", true, "explicit"), makeDense("relu", false, "explicit")],
+    linear: [makeDense("linear", true, "explicit"), makeDense("linear", false, "explicit")],
+  },
+  flags: {
+    relu: [makeDense("relu", true, "flags"), makeDense("relu", false, "flags")],
+    linear: [makeDense("linear", true, "flags"), makeDense("linear", false, "flags")],
+  },
+};
 
 interface Layer {
   W: tf.Variable<tf.Rank.R2>;
@@ -113,7 +165,7 @@ export class Vae {
   private readonly outHead: Layer;
   readonly prior: Independent<Normal>;
   /** The dense-layer gradient in use ("auto" resolved against the backend at construction). */
-  readonly gradientMode: "transposed" | "builtin";
+  readonly gradientMode: GradientMode;
 
   /** Weights initialized like torch.nn.Linear: W, b ~ U(−1/√fan_in, 1/√fan_in), seeded. */
   constructor(config: Partial<VaeConfig> = {}, seed = 0) {
@@ -144,15 +196,14 @@ export class Vae {
     const decWidths = [latentDim, ...hidden.slice().reverse()];
     this.decoderLayers = decWidths.slice(1).map((h, i) => layer(decWidths[i], h));
     this.outHead = layer(decWidths[decWidths.length - 1], inputDim);
-    this.prior = Normal.diagonal(tf.zeros([latentDim]), tf.ones([latentDim]), 1, { validateArgs: false });
+    this.prior = new Independent(Normal.standard([latentDim]), 1);
   }
 
   private dense(x: tf.Tensor2D, l: Layer, activation: Activation, onData = false): tf.Tensor2D {
     if (this.gradientMode === "builtin") {
       return tf.fused.matMul({ a: x, b: l.W, bias: l.b, activation }) as tf.Tensor2D;
     }
-    if (onData) return (activation === "relu" ? denseReluOnData : denseLinearOnData)(x, l.W, l.b);
-    return (activation === "relu" ? denseRelu : denseLinear)(x, l.W, l.b);
+    return DENSE[this.gradientMode === "transposed" ? "explicit" : "flags"][activation][onData ? 1 : 0](x, l.W, l.b);
   }
 
   /** q_φ(z|x): a diagonal Gaussian with batch shape [n] and event shape [latentDim]. */
