@@ -23,7 +23,7 @@ import {
   trace,
 } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample } from "./model";
+import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
 import { MvNormal64, klMvNormal } from "./mvnormal";
 
 /** Parameters of a linear-Gaussian model. */
@@ -139,9 +139,7 @@ export class LinearGaussian implements LatentVariableModel {
   /** log p(z) = log N(z; 0, I). */
   logPrior(z: VectorLike): number {
     this.checkZ(z);
-    let s = 0;
-    for (let i = 0; i < this.latentDim; i++) s += z[i] * z[i];
-    return -0.5 * (this.latentDim * LOG_2PI + s);
+    return logStandardNormal(z);
   }
 
   /** log p(x | z) = log N(x; W z + b, σ² I). */

@@ -3,7 +3,7 @@
  * a likelihood p(x | z), and their product, the joint (3.1).
  */
 import { ArgumentError, checkInteger } from "../errors";
-import { Vector, VectorLike } from "../linalg";
+import { LOG_2PI, Vector, VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
@@ -56,4 +56,11 @@ export function ancestralSample(model: GaussianDecoderModel, rng: Rng, n: number
     x.push(xk);
   }
   return { z, x };
+}
+
+/** log N(z; 0, I): the prior p(z) of every model here. */
+export function logStandardNormal(z: VectorLike): number {
+  let s = 0;
+  for (let i = 0; i < z.length; i++) s += z[i] * z[i];
+  return -0.5 * (z.length * LOG_2PI + s);
 }

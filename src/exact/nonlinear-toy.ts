@@ -14,7 +14,7 @@
 import { ArgumentError, checkInteger, checkPositive } from "../errors";
 import { LOG_2PI, Vector, VectorLike } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample } from "./model";
+import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
 import { MvNormal64 } from "./mvnormal";
 
 export interface NonlinearToyOptions {
@@ -83,9 +83,7 @@ export class NonlinearToy implements LatentVariableModel {
 
   logPrior(z: VectorLike): number {
     this.checkZ(z);
-    let s = 0;
-    for (let i = 0; i < this.latentDim; i++) s += z[i] * z[i];
-    return -0.5 * (this.latentDim * LOG_2PI + s);
+    return logStandardNormal(z);
   }
 
   logLikelihood(x: VectorLike, z: VectorLike): number {
