@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 
+import fast_imports  # noqa: F401  (before nbformat: see the module)
 import nbformat
 from jinja2 import pass_context
 from nbconvert import HTMLExporter

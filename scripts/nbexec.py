@@ -15,6 +15,7 @@ import re
 import sys
 import time
 
+import fast_imports  # noqa: F401  (before nbformat: see the module)
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
