@@ -15,7 +15,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { paths } from "../scripts/paths";
-import { startLab } from "./lab.test";
+import { startLab } from "./support/lab";
+import { dragSlider } from "./support/plotly";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.join(paths.build, "screenshots");
@@ -216,19 +217,9 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
       if (prefix === "06") assert.ok(graphs > 0, "06 shows no Plotly figure in JupyterLab");
       for (let i = 0; i < graphs; i++) {
         const plot = panel.locator(".js-plotly-plot").nth(i);
-        const rail = plot.locator(".slider-rail-rect").first();
-        if ((await rail.count()) === 0) continue;
-        await rail.scrollIntoViewIfNeeded();
         const before = await plotlyState(page, i);
         assert.equal(await plotlyState(page, i), before, "the figure changes by itself");
-        const box = (await rail.boundingBox())!;
-        const grip = (await plot.locator(".slider-grip-rect").first().boundingBox())!;
-        const gripX = grip.x + grip.width / 2;
-        const targetX = gripX - box.x > box.width / 2 ? box.x + 3 : box.x + box.width - 3;
-        await page.mouse.move(gripX, grip.y + grip.height / 2);
-        await page.mouse.down();
-        await page.mouse.move(targetX, grip.y + grip.height / 2, { steps: 8 });
-        await page.mouse.up();
+        if (!(await dragSlider(page, plot))) continue;
         await page.waitForTimeout(600);
         assert.notEqual(await plotlyState(page, i), before, `moving the slider of Plotly figure ${i} changed nothing`);
         await plot.screenshot({ path: path.join(SCREENSHOTS, `jupyterlab-${prefix}-plotly-${i}.png`) });

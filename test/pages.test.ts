@@ -19,6 +19,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
+import { dragSlider } from "./support/plotly";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -99,23 +100,9 @@ async function plotlyState(page: Page, index: number): Promise<string> {
   }, index);
 }
 
-/** Moves the first slider of Plotly graph `index` to its far end, with the mouse, as a reader would. */
-export async function moveSlider(page: Page, index: number): Promise<boolean> {
-  const plot = page.locator(".js-plotly-plot").nth(index);
-  const rail = plot.locator(".slider-rail-rect").first();
-  if ((await rail.count()) === 0) return false;
-  await rail.scrollIntoViewIfNeeded();
-  const box = await rail.boundingBox();
-  const grip = await plot.locator(".slider-grip-rect").first().boundingBox();
-  if (!box || !grip) return false;
-  // Go to whichever end is farther from the grip, so the slider value surely changes.
-  const gripX = grip.x + grip.width / 2;
-  const targetX = gripX - box.x > box.width / 2 ? box.x + 3 : box.x + box.width - 3;
-  await page.mouse.move(gripX, grip.y + grip.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(targetX, grip.y + grip.height / 2, { steps: 8 });
-  await page.mouse.up();
-  return true;
+/** Moves the first slider of Plotly graph `index` to its far end. */
+function moveSlider(page: Page, index: number): Promise<boolean> {
+  return dragSlider(page, page.locator(".js-plotly-plot").nth(index));
 }
 
 /** Waits until every Plotly figure (src/plots/plotly.ts: div.workbook-plotly) is drawn. */
