@@ -9,7 +9,8 @@
  * Each step first checks what is there and says what it found or did.
  *
  * Flags: --quiet (print only what changed), --torch (also install requirements-torch.txt,
- * the optional PyTorch reference for `npm run bench`).
+ * the optional PyTorch reference for `npm run bench`), --browser (make sure Debian's
+ * Chromium and CJK fonts are there for the browser tests; `npm test` passes it).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -20,6 +21,7 @@ import { paths, venvPython } from "./paths";
 const args = new Set(process.argv.slice(2));
 const quiet = args.has("--quiet");
 const withTorch = args.has("--torch") || process.env.VAE_WITH_TORCH === "1";
+const withBrowser = args.has("--browser");
 
 class SetupError extends Error {}
 
@@ -160,6 +162,31 @@ function ensureBuild(): void {
   console.log(`setup: library: compiled src/ -> dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * The browser tests drive Debian's Chromium (playwright-core downloads no browser here).
+ * Installed with apt-get where setup runs as root; elsewhere it names the command, and
+ * the browser tests skip with that reason.
+ */
+function ensureBrowser(): void {
+  const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (fs.existsSync(chromium)) {
+    say(true, `browser: ${chromium} (for the browser tests)`);
+    return;
+  }
+  const hint = "apt-get install chromium fonts-noto-cjk";
+  if (process.getuid?.() !== 0 || !fs.existsSync("/usr/bin/apt-get")) {
+    console.log(`setup: browser: no Chromium at ${chromium}; the browser tests will be skipped (to run them: sudo ${hint})`);
+    return;
+  }
+  const log = path.join(paths.build, "logs", "apt.log");
+  console.log(`setup: browser: installing Debian's chromium and fonts-noto-cjk with apt-get (log: ${path.relative(paths.root, log)}) …`);
+  process.env.DEBIAN_FRONTEND = "noninteractive";
+  const ok = run("apt-get", ["update", "-qq"], { log }).ok &&
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-noto-cjk"], { log }).ok;
+  if (ok && fs.existsSync(chromium)) console.log(`setup: browser: installed ${chromium}`);
+  else console.log(`setup: browser: no Chromium at ${chromium} after apt-get (see ${path.relative(paths.root, log)}); the browser tests will be skipped`);
+}
+
 function main(): void {
   try {
     checkNode();
@@ -167,6 +194,7 @@ function main(): void {
     ensureKernel();
     ensurePackageLink();
     ensureBuild();
+    if (withBrowser) ensureBrowser();
     say(true, "ready — `npm start` runs the workbook, `npm run lab` opens it in JupyterLab");
   } catch (error) {
     if (error instanceof SetupError) {

@@ -91,7 +91,10 @@ describe("plots/plotly: in headless chromium with the network blocked", function
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) this.skip();
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)`);
+      this.skip();
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
