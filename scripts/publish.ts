@@ -6,9 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LedgerRow } from "../src/ledger";
+import { formatLedger, runLedger, type LedgerRow } from "../src/ledger";
+import { escapeHtml as esc } from "../src/notebook";
 import { paths } from "./paths";
-
 
 export const publishDirs = {
   html: path.join(paths.build, "html"),
@@ -19,17 +19,11 @@ export const publishDirs = {
 
 const SERIES_TITLE = "生成模型系列（一）：从 VAE 出发";
 
-/** Runs the whole ledger through the library's source (tsx), returns rows and its text table. */
+/** Runs the whole ledger (the float64 library only: no tfjs), returns rows and its text table. */
 export function computeLedger(): { rows: LedgerRow[]; text: string; seconds: number } {
-  // Loaded lazily: the library pulls in tfjs, which the rest of the runner does not need.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const lib = require("../src") as {
-    runLedger(): LedgerRow[];
-    formatLedger(rows: LedgerRow[]): string;
-  };
   const started = Date.now();
-  const rows = lib.runLedger();
-  return { rows, text: lib.formatLedger(rows), seconds: (Date.now() - started) / 1000 };
+  const rows = runLedger();
+  return { rows, text: formatLedger(rows), seconds: (Date.now() - started) / 1000 };
 }
 
 export function writeLedgerJson(rows: LedgerRow[], file = publishDirs.ledger): string {
@@ -59,7 +53,6 @@ export function notebookTitle(file: string): string {
   return path.basename(file, ".ipynb");
 }
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 function num(v: number, digits = 10): string {
   if (!Number.isFinite(v)) return String(v);

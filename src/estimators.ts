@@ -65,6 +65,25 @@ function checkN(options: SamplingOptions): number {
   return options.n;
 }
 
+/** Checks the arguments every q-based estimator takes. */
+function checkModelXQ(model: LatentVariableModel, x: VectorLike, q: MvNormal64): void {
+  checkModel(model);
+  checkX(model, x);
+  checkQ(model, q);
+}
+
+/**
+ * log w_s = log p(x, z_s) − log q(z_s) for n draws z_s ~ q: the log importance weights
+ * behind (5.2)–(5.5) and IWAE (their log-mean-exp → log p(x), their mean → the ELBO).
+ */
+function logImportanceWeights(model: LatentVariableModel, x: VectorLike, q: MvNormal64, n: number, rng: Rng, out = new Float64Array(n)): Float64Array {
+  for (let s = 0; s < n; s++) {
+    const z = q.sampleOne(rng);
+    out[s] = model.logJoint(x, z) - q.logProb(z);
+  }
+  return out;
+}
+
 /** Mean of values with SE = sd/√n. */
 export function monteCarloMean(values: ArrayLike<number>): Estimate {
   if (values.length < 2) throw new ArgumentError("values", `need at least 2 values for a standard error, got ${values.length}`);
@@ -119,32 +138,18 @@ export function naiveMonteCarloMarginal(model: LatentVariableModel, x: VectorLik
  * With q = p(z | x) every weight equals p(x): zero variance.
  */
 export function importanceSamplingMarginal(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): MarginalEstimate {
-  checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkModelXQ(model, x, q);
   const n = checkN(options);
   const rng = new Rng(options.seed ?? 0).fork("importanceSamplingMarginal");
-  const logW = new Float64Array(n);
-  for (let s = 0; s < n; s++) {
-    const z = q.sampleOne(rng);
-    logW[s] = model.logJoint(x, z) - q.logProb(z);
-  }
-  return logMeanExp(logW);
+  return logMeanExp(logImportanceWeights(model, x, q, n, rng));
 }
 
 /** The ELBO (5.5) by Monte Carlo: mean of log p(x, z_s) − log q(z_s), z_s ~ q. */
 export function elboMonteCarlo(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): Estimate {
-  checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkModelXQ(model, x, q);
   const n = checkN(options);
   const rng = new Rng(options.seed ?? 0).fork("elboMonteCarlo");
-  const v = new Float64Array(n);
-  for (let s = 0; s < n; s++) {
-    const z = q.sampleOne(rng);
-    v[s] = model.logJoint(x, z) - q.logProb(z);
-  }
-  return monteCarloMean(v);
+  return monteCarloMean(logImportanceWeights(model, x, q, n, rng));
 }
 
 /** The split form of the ELBO (5.9): Monte Carlo reconstruction term minus the analytic KL. */
@@ -157,9 +162,7 @@ export interface SplitElboEstimate extends Estimate {
 
 /** ELBO by the split (5.9): MC estimate of E_q[log p(x | z)] − analytic KL(q ‖ p(z)). */
 export function elboSplit(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): SplitElboEstimate {
-  checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkModelXQ(model, x, q);
   const n = checkN(options);
   const rng = new Rng(options.seed ?? 0).fork("elboSplit");
   const v = new Float64Array(n);
@@ -199,9 +202,7 @@ export interface IwaeOptions {
  * independent k-sample draws; SE is over those repetitions; `n` = outer.
  */
 export function iwae(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: IwaeOptions): Estimate {
-  checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkModelXQ(model, x, q);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {k, outer?, seed?}");
   checkInteger("k", options.k, 1);
   const outer = options.outer ?? 200;
@@ -211,12 +212,9 @@ export function iwae(model: LatentVariableModel, x: VectorLike, q: MvNormal64, o
   const bounds = new Float64Array(outer);
   const logW = new Float64Array(k);
   for (let o = 0; o < outer; o++) {
+    logImportanceWeights(model, x, q, k, rng, logW);
     let m = -Infinity;
-    for (let j = 0; j < k; j++) {
-      const z = q.sampleOne(rng);
-      logW[j] = model.logJoint(x, z) - q.logProb(z);
-      if (logW[j] > m) m = logW[j];
-    }
+    for (let j = 0; j < k; j++) m = Math.max(m, logW[j]);
     let s = 0;
     for (let j = 0; j < k; j++) s += Math.exp(logW[j] - m);
     bounds[o] = m + Math.log(s / k);
@@ -236,16 +234,10 @@ export interface JensenGapEstimate {
 
 /** Measure Jensen's gap (5.4): log E[Y] vs E[log Y] on the same n draws z ~ q. */
 export function jensenGap(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): JensenGapEstimate {
-  checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkModelXQ(model, x, q);
   const n = checkN(options);
   const rng = new Rng(options.seed ?? 0).fork("jensenGap");
-  const logY = new Float64Array(n);
-  for (let s = 0; s < n; s++) {
-    const z = q.sampleOne(rng);
-    logY[s] = model.logJoint(x, z) - q.logProb(z);
-  }
+  const logY = logImportanceWeights(model, x, q, n, rng);
   const lme = logMeanExp(logY);
   const meanLogY = monteCarloMean(logY);
   // Influence of draw s on log(mean w) − mean(log w): w_s / mean(w) − log w_s.
