@@ -373,19 +373,29 @@ async function main(): Promise<void> {
   const bN = find("(b) tfjs-layers model.fit, tensorflow");
   const c = find("(c) PyTorch");
   const c1 = find("(c1) PyTorch");
+  // The targets are measured against the faster PyTorch configuration of this run: on a
+  // 2-core machine torch with 2 threads is sometimes slower than with 1 (it then competes
+  // with its own inter-op work and the OS), and the weaker run would flatter the ratios.
+  const cBest = [c, c1].filter((v): v is VariantResult => Boolean(v)).sort((p, q) => steady(q).exs - steady(p).exs)[0];
+  const cName = cBest ? `fastest (c), torch ${cBest.threads} thread${cBest.threads === 1 ? "" : "s"}` : "(c)";
   check("wasm (a) / wasm (b)", ratio(aW, bW), 1.5);
-  check(`wasm (a) / (c) torch ${c?.threads ?? "?"} threads`, ratio(aW, c), 0.25);
-  if (c1) lines.push(`  wasm (a) / (c1) torch 1 thread: ${ratio(aW, c1).toFixed(2)}× (same thread count as wasm)`);
+  check(`wasm (a) / ${cName}`, ratio(aW, cBest), 0.25);
+  for (const other of [c, c1]) {
+    if (other && other !== cBest) lines.push(`  wasm (a) / torch ${other.threads} thread${other.threads === 1 ? "" : "s"}: ${ratio(aW, other).toFixed(2)}×`);
+  }
   if (aN) {
-    check("tfjs-node (a) / (c)", ratio(aN, c), 0.6);
+    check(`tfjs-node (a) / ${cName}`, ratio(aN, cBest), 0.6);
+    for (const other of [c, c1]) {
+      if (other && other !== cBest) lines.push(`  tfjs-node (a) / torch ${other.threads} thread${other.threads === 1 ? "" : "s"}: ${ratio(aN, other).toFixed(2)}×`);
+    }
     if (bN) lines.push(`  tfjs-node (a) / tfjs-node (b): ${ratio(aN, bN).toFixed(2)}×`);
   }
-  if (c) {
+  if (cBest) {
     const last = (v?: VariantResult) => v?.epochs[v.epochs.length - 1]?.testNegElbo ?? NaN;
     for (const a of [aW, aN]) {
       if (!a) continue;
-      const d = last(a) - last(c);
-      lines.push(`  test −ELBO after ${epochs} epochs, ${a.label} − (c): ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
+      const d = last(a) - last(cBest);
+      lines.push(`  test −ELBO after ${epochs} epochs, ${a.label} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
     }
   }
   console.log("\nratios of examples per second (steady state):");

@@ -52,3 +52,13 @@ export class Rng {
     return this.prng.int32();
   }
 }
+
+/**
+ * A seed as tfjs's random ops should get it. They treat a falsy seed as "no seed" and
+ * draw from Math.random, so seed 0 would silently be irreproducible; it maps to 0.5,
+ * which no integer seed collides with (tfjs hashes the seed's decimal string).
+ */
+export function tfjsSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? 0.5 : seed;
+}
+

@@ -91,6 +91,9 @@ describe("distributions (tfjs, float32)", function () {
       const d = new Normal(0, 1);
       assert.deepEqual(arr(d.sample([5], 42)), arr(d.sample([5], 42)));
       assert.notDeepEqual(arr(d.sample([5], 42)), arr(d.sample([5], 43)));
+      // Seed 0 too: tfjs itself reads a zero seed as "unseeded".
+      assert.deepEqual(arr(d.sample([5], 0)), arr(d.sample([5], 0)));
+      assert.deepEqual(arr(new Bernoulli({ probs: 0.5 }).sample([8], 0)), arr(new Bernoulli({ probs: 0.5 }).sample([8], 0)));
     });
 
     it("rsample is differentiable: gradients equal the analytic pathwise values and finite differences", () => {
@@ -204,6 +207,14 @@ describe("distributions (tfjs, float32)", function () {
         const f = (v: number) => xv * v - softplus(v);
         close(g[i], (f(l + h) - f(l - h)) / (2 * h), `d/dl[${i}]`, 1e-3, 1e-4);
       });
+      // Summed over an event (the VAE's reconstruction term): the same gradient, through Independent.
+      const gSum = arr(tf.grad((l: tf.Tensor) => new Independent(new Bernoulli({ logits: l }), 1).logProb(x))(tf.tensor(l0)));
+      gSum.forEach((v, i) => close(v, g[i], `summed d/dl[${i}]`, 1e-6, 1e-7));
+    });
+
+    it("an observation is data: logProb has no gradient in the (discrete) value", () => {
+      const d = new Bernoulli({ logits: tf.tensor([0.2, -1]) });
+      assert.throws(() => tf.grad((x: tf.Tensor) => tf.sum(d.logProb(x)))(tf.tensor([1, 0])), /gradient/i);
     });
 
     it("probs and logits parameterizations agree; sample mean matches p within 4 SE", () => {

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Distribution, TensorLike, asTensor, checkSampleShape, reduceTo, validateTensor } from "./distribution";
 import { DistributionOptions } from "./normal";
 import { ArgumentError } from "../errors";
+import { tfjsSeed } from "../random";
 
 export type BernoulliParams = { logits: TensorLike; probs?: undefined } | { probs: TensorLike; logits?: undefined };
 
@@ -55,12 +56,12 @@ export class Bernoulli extends Distribution {
   sample(sampleShape: number[] = [], seed?: number): tf.Tensor {
     checkSampleShape(sampleShape);
     return tf.tidy(() => {
-      const u = tf.randomUniform([...sampleShape, ...this.batchShape], 0, 1, "float32", seed);
+      const u = tf.randomUniform([...sampleShape, ...this.batchShape], 0, 1, "float32", tfjsSeed(seed));
       return tf.cast(tf.less(u, tf.sigmoid(this.logits)), "float32");
     });
   }
 
-  /** log p(x) = x·l − softplus(l), elementwise, with a stable softplus (see `softplus` below). */
+  /** log p(x) = x·l − softplus(l), elementwise, with a stable softplus (see `softplus` below); differentiable in the logits, x is data. */
   logProb(value: tf.Tensor): tf.Tensor {
     return bernoulliLogProb(value, this.logits);
   }
@@ -71,7 +72,7 @@ export class Bernoulli extends Distribution {
    */
   override logProbSummed(value: tf.Tensor, ndims: number): tf.Tensor {
     if (ndims === 0 || value.shape.join() !== this.logits.shape.join() || ndims > value.rank) return super.logProbSummed(value, ndims);
-    return bernoulliLogProbSummed(ndims)(value, this.logits);
+    return bernoulliLogProbSummed(value, this.logits, ndims);
   }
 
   /** H = softplus(l) − σ(l)·l, elementwise. */
@@ -103,45 +104,38 @@ function softplus(l: tf.Tensor): tf.Tensor {
 }
 
 /**
- * x·l − softplus(l) with its gradient written out: ∂/∂l = x − σ(l), ∂/∂x = l.
- * Same values as autodiff of the stable form, with a fraction of the kernels (this term
- * runs on every pixel of every image of every training step).
+ * x·l − softplus(l) with its gradient written out: ∂/∂l = x − σ(l). Same values as
+ * autodiff of the stable form, with a fraction of the kernels (this term runs on every
+ * pixel of every image of every training step). The observation x enters through the
+ * closure, not as an input: a Bernoulli's support is discrete, so log p(x) is
+ * differentiated in the parameters only (no gradient for the images is ever formed).
  */
-const bernoulliLogProb = tf.customGrad(((x: tf.Tensor, l: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x, l]);
-  const value = tf.tidy(() => tf.sub(tf.mul(x, l), softplus(l)));
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ls] = saved;
-      return [reduceTo(tf.mul(dy, ls), xs.shape), reduceTo(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), ls.shape)];
-    },
-  };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-}) as any) as unknown as (x: tf.Tensor, l: tf.Tensor) => tf.Tensor;
-
-const summedOps = new Map<number, (x: tf.Tensor, l: tf.Tensor) => tf.Tensor>();
+function bernoulliLogProb(x: tf.Tensor, l: tf.Tensor): tf.Tensor {
+  return logitsOnly((ls: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ls, x]); // x too: a tidy around the caller may dispose it before the backward pass
+    return {
+      value: tf.tidy(() => tf.sub(tf.mul(x, ls), softplus(ls))),
+      gradFunc: (dy: tf.Tensor, [savedL, savedX]: tf.Tensor[]) => reduceTo(tf.mul(dy, tf.sub(savedX, tf.sigmoid(savedL))), savedL.shape),
+    };
+  })(l);
+}
 
 /** Σ_{last ndims dims} [x·l − softplus(l)] for x and l of one shape, gradient written out as above. */
-function bernoulliLogProbSummed(ndims: number): (x: tf.Tensor, l: tf.Tensor) => tf.Tensor {
-  let op = summedOps.get(ndims);
-  if (!op) {
-    op = tf.customGrad(((x: tf.Tensor, l: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([x, l]);
-      const axes = Array.from({ length: ndims }, (_, i) => x.rank - 1 - i);
-      const value = tf.tidy(() => tf.sum(tf.sub(tf.mul(x, l), softplus(l)), axes));
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, ls] = saved;
-          // dy has the kept (batch) shape; give it size-1 event dims to broadcast.
-          const d = tf.reshape(dy, [...dy.shape, ...Array<number>(ndims).fill(1)]);
-          return [tf.mul(d, ls), tf.mul(d, tf.sub(xs, tf.sigmoid(ls)))];
-        },
-      };
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    }) as any) as unknown as (x: tf.Tensor, l: tf.Tensor) => tf.Tensor;
-    summedOps.set(ndims, op);
-  }
-  return op;
+function bernoulliLogProbSummed(x: tf.Tensor, l: tf.Tensor, ndims: number): tf.Tensor {
+  const axes = Array.from({ length: ndims }, (_, i) => x.rank - 1 - i);
+  return logitsOnly((ls: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ls, x]);
+    return {
+      value: tf.tidy(() => tf.sum(tf.sub(tf.mul(x, ls), softplus(ls)), axes)),
+      gradFunc: (dy: tf.Tensor, [savedL, savedX]: tf.Tensor[]) => {
+        // dy has the kept (batch) shape; give it size-1 event dims to broadcast.
+        const d = tf.reshape(dy, [...dy.shape, ...Array<number>(ndims).fill(1)]);
+        return tf.mul(d, tf.sub(savedX, tf.sigmoid(savedL)));
+      },
+    };
+  })(l);
 }
+
+type LogitsOnlyFn = (l: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const logitsOnly = (f: LogitsOnlyFn) => tf.customGrad(f as any) as unknown as (l: tf.Tensor) => tf.Tensor;

@@ -16,6 +16,7 @@ import {
 } from "./distribution";
 import { Independent } from "./independent";
 import { checkInteger } from "../errors";
+import { tfjsSeed } from "../random";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -79,7 +80,7 @@ export class Normal extends Distribution {
   override rsample(sampleShape: number[] = [], seed?: number): tf.Tensor {
     checkSampleShape(sampleShape);
     return tf.tidy(() => {
-      const eps = tf.randomNormal([...sampleShape, ...this.batchShape], 0, 1, "float32", seed);
+      const eps = tf.randomNormal([...sampleShape, ...this.batchShape], 0, 1, "float32", tfjsSeed(seed));
       return tf.add(this.loc, tf.mul(this.scale, eps));
     });
   }

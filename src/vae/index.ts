@@ -3,4 +3,5 @@ export * from "./model";
 export * from "./evaluate";
 export * from "./checkpoint";
 export * from "./trainer";
+export * from "./adam";
 export * from "./images";

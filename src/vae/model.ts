@@ -63,6 +63,7 @@ export function checkVaeConfig(config: VaeConfig): void {
 }
 
 type Activation = "relu" | "linear";
+type DenseFn = (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 type Transposes = "explicit" | "flags";
 
 /** a·b (optionally transposed) as one BatchMatMul kernel; tf.matMul wraps it in reshapes to 3-D, each a kernel call on tfjs-node. */
@@ -102,9 +103,11 @@ function fusedAffine(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, activation:
  * products: "explicit" materializes them with tf.transpose and multiplies plainly (wasm's
  * matMul with a transposed operand is an order of magnitude slower); "flags" passes them
  * as the kernel's transpose flags (native TensorFlow handles those at full speed).
+ * On the data layer (`inputGrad` false) x is held by the closure rather than passed as an
+ * input, so no gradient for the images is ever formed.
  */
-function makeDense(activation: Activation, inputGrad: boolean, transposes: Transposes) {
-  return tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+function makeDense(activation: Activation, inputGrad: boolean, transposes: Transposes): DenseFn {
+  const forward = (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const y = fusedAffine(x, W, b, activation);
     // tfjs copies every saved tensor; W is a variable that outlives the step, so the
     // backward pass reads it directly instead of saving a copy.
@@ -117,20 +120,22 @@ function makeDense(activation: Activation, inputGrad: boolean, transposes: Trans
         // tfjs-node, where sign(y), equal for y ≥ 0, is one (and slower on wasm).
         const g = activation === "relu" ? (tf.mul(dy, tf.getBackend() === "tensorflow" ? tf.sign(ys) : tf.step(ys)) as tf.Tensor2D) : dy;
         const explicit = transposes === "explicit";
-        // The data layer's input needs no gradient: skip one of the three products.
-        const dx = !inputGrad ? tf.zerosLike(xs) : explicit ? matMul2d(g, tf.transpose(W)) : matMul2d(g, W, false, true);
         const dW = explicit ? matMul2d(tf.transpose(xs), g) : matMul2d(xs, g, true, false);
         // Column sums: wasm's Sum reduces the last axis only, so tf.sum(g, 0) transposes
         // first; a [1, n] row of ones times g is ~5× cheaper there (and slower on TensorFlow).
         const db = explicit ? tf.reshape(matMul2d(tf.ones([1, g.shape[0]]) as tf.Tensor2D, g), [g.shape[1]]) : tf.sum(g, 0);
+        if (!inputGrad) return [dW, db];
+        const dx = explicit ? matMul2d(g, tf.transpose(W)) : matMul2d(g, W, false, true);
         return [dx, dW, db];
       },
     };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  }) as any) as unknown as (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const custom = (f: unknown) => tf.customGrad(f as any) as unknown as (...args: tf.Tensor[]) => tf.Tensor2D;
+  if (inputGrad) return custom(forward) as DenseFn;
+  return (x, W, b) => custom((Wi: tf.Tensor2D, bi: tf.Tensor1D, save: tf.GradSaveFunc) => forward(x, Wi, bi, save))(W, b);
 }
 
-type DenseFn = (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 const DENSE: Record<Transposes, Record<Activation, [onHidden: DenseFn, onData: DenseFn]>> = {
   explicit: {
     relu: [makeDense("relu", true, "explicit"), makeDense("relu", false, "explicit")],

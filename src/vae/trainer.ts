@@ -10,7 +10,8 @@ import { Rng } from "../random";
 import { Vae, VaeConfig, DEFAULT_VAE_CONFIG, checkVaeConfig } from "./model";
 import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint, NamedTensor } from "./checkpoint";
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from "./checkpoint";
+import { createAdam } from "./adam";
 
 export interface EpochRecord {
   epoch: number;
@@ -105,154 +106,6 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
   return binarize(test.images, binarization, new Rng(`test-binarize/${seed}`));
 }
 
-/**
- * Adam (Kingma & Ba 2015, Algorithm 1), the update tf.train.adam makes, with the bias
- * corrections folded into two scalars:
- *
- *   m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²,
- *   θ ← θ − lr · m̂ / (√v̂ + ε)  =  θ − (lr·√c₂/c₁) · m / (√v + ε·√c₂),   c_k = 1 − β_kᵗ.
- *
- * Elementwise, so it may run on any grouping of the parameters: variables smaller than
- * `groupBelow` entries (biases, the latent heads) are updated together as one
- * concatenated vector. A step then costs about 12 kernels per large variable plus ~25
- * for all the small ones, instead of tfjs's ~16 per variable; on tfjs-node, where each
- * kernel call costs tens of microseconds whatever its size, that is most of Adam's time.
- * getWeights/setWeights use tf.train.adam's layout ([iterations, m per variable…,
- * v per variable…]), so checkpoints from either resume with the other.
- */
-export class LeanAdam extends tf.Optimizer {
-  static get className(): string {
-    return "Adam";
-  }
-  /** Update units: one large variable, or the group of small ones (flattened, concatenated). */
-  private units: { members: number[]; m: tf.Tensor; v: tf.Tensor }[] | null = null;
-  private shapes: number[][] = [];
-  private names: string[] = [];
-  /** State loaded by setWeights before the first step: per-variable moments. */
-  private pending: { m: tf.Tensor[]; v: tf.Tensor[] } | null = null;
-  /** Tensors handed out by getWeights; disposed at the next step (they are stale then). */
-  private handedOut: tf.Tensor[] = [];
-  private readonly scalars: tf.Scalar[];
-
-  constructor(
-    readonly learningRate: number,
-    readonly beta1 = 0.9,
-    readonly beta2 = 0.999,
-    readonly epsilon = tf.backend().epsilon(),
-    readonly groupBelow = 65536,
-  ) {
-    super();
-    this.scalars = [beta1, 1 - beta1, beta2, 1 - beta2].map((c) => tf.keep(tf.scalar(c)));
-  }
-
-  private init(list: NamedTensor[], vars: tf.Variable[]): void {
-    const p = this.pending;
-    if (p && (p.m.length !== vars.length || vars.some((x, i) => x.shape.join() !== p.m[i].shape.join() || x.shape.join() !== p.v[i].shape.join()))) {
-      throw new ArgumentError("variableGradients", "do not match the variables of the Adam state loaded with setWeights");
-    }
-    this.names = list.map((g) => g.name);
-    this.shapes = vars.map((v) => v.shape.slice());
-    const small = vars.map((v, i) => (v.size < this.groupBelow ? i : -1)).filter((i) => i >= 0);
-    const groups = vars.map((_, i) => [i]).filter(([i]) => small.length < 2 || !small.includes(i));
-    if (small.length >= 2) groups.push(small);
-    this.units = groups.map((members) => {
-      const per = (k: 0 | 1) => members.map((i) => this.pending?.[k === 0 ? "m" : "v"][i] ?? tf.zerosLike(vars[i]));
-      const join = (ts: tf.Tensor[]) => tf.keep(members.length === 1 ? tf.clone(ts[0]) : tf.concat(ts.map(flat)));
-      return tf.tidy(() => ({ members, m: join(per(0)), v: join(per(1)) }));
-    });
-    if (this.pending) tf.dispose([...this.pending.m, ...this.pending.v]);
-    this.pending = null;
-  }
-
-  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const list = Array.isArray(variableGradients) ? variableGradients : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
-    const vars = list.map((g) => tf.engine().registeredVariables[g.name]);
-    if (!this.units) this.init(list, vars);
-    else if (list.length !== this.names.length || list.some((g, i) => g.name !== this.names[i])) {
-      throw new ArgumentError("variableGradients", "must name the same variables, in the same order, on every step");
-    }
-    tf.dispose(this.handedOut);
-    this.handedOut = [];
-    const t = this.iterations + 1;
-    const c1 = 1 - Math.pow(this.beta1, t);
-    const c2 = 1 - Math.pow(this.beta2, t);
-    const [b1, oneMinusB1, b2, oneMinusB2] = this.scalars;
-    tf.tidy(() => {
-      const rate = tf.scalar((-this.learningRate * Math.sqrt(c2)) / c1);
-      const eps = tf.scalar(this.epsilon * Math.sqrt(c2));
-      for (const unit of this.units!) {
-        const single = unit.members.length === 1;
-        const g = single ? list[unit.members[0]].tensor : tf.concat(unit.members.map((i) => flat(list[i].tensor)));
-        const theta = single ? vars[unit.members[0]] : tf.concat(unit.members.map((i) => flat(vars[i])));
-        const m = tf.add(tf.mul(unit.m, b1), tf.mul(g, oneMinusB1));
-        const v = tf.add(tf.mul(unit.v, b2), tf.mul(tf.square(g), oneMinusB2));
-        const next = tf.add(theta, tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps)), rate));
-        if (single) vars[unit.members[0]].assign(next);
-        else tf.split(next, unit.members.map((i) => vars[i].size)).forEach((part, j) => vars[unit.members[j]].assign(tf.reshape(part, this.shapes[unit.members[j]])));
-        tf.dispose([unit.m, unit.v]);
-        unit.m = tf.keep(m);
-        unit.v = tf.keep(v);
-      }
-    });
-    this.incrementIterations();
-  }
-
-  /** Per-variable moments, in variable order: [m…] or [v…]. */
-  private perVariable(which: "m" | "v"): tf.Tensor[] {
-    if (this.pending) return this.pending[which];
-    if (!this.units) return [];
-    const out: tf.Tensor[] = new Array(this.names.length);
-    for (const unit of this.units) {
-      const state = unit[which];
-      if (unit.members.length === 1) {
-        out[unit.members[0]] = state;
-        continue;
-      }
-      const parts = tf.split(state, unit.members.map((i) => this.shapes[i].reduce((a, b) => a * b, 1)));
-      unit.members.forEach((i, j) => {
-        out[i] = tf.reshape(parts[j], this.shapes[i]);
-        this.handedOut.push(parts[j], out[i]);
-      });
-    }
-    return out;
-  }
-
-  override async getWeights(): Promise<NamedTensor[]> {
-    const m = this.perVariable("m").map((tensor, i) => ({ name: `${this.names[i]}/m`, tensor }));
-    const v = this.perVariable("v").map((tensor, i) => ({ name: `${this.names[i]}/v`, tensor }));
-    return [await this.saveIterations(), ...m, ...v];
-  }
-
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const slots = await this.extractIterations(weightValues);
-    if (slots.length % 2 !== 0) throw new ArgumentError("weightValues", `Adam state needs as many second moments as first moments, got ${slots.length} slots`);
-    this.disposeState();
-    if (slots.length === 0) return;
-    const k = slots.length / 2;
-    this.names = slots.slice(0, k).map((w) => w.name.replace(/\/m$/, ""));
-    this.shapes = slots.slice(0, k).map((w) => w.tensor.shape.slice());
-    this.pending = { m: slots.slice(0, k).map((w) => tf.clone(w.tensor)), v: slots.slice(k).map((w) => tf.clone(w.tensor)) };
-  }
-
-  getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
-  }
-
-  private disposeState(): void {
-    tf.dispose([...this.handedOut, ...(this.units ?? []).flatMap((u) => [u.m, u.v]), ...(this.pending ? [...this.pending.m, ...this.pending.v] : [])]);
-    this.handedOut = [];
-    this.units = null;
-    this.pending = null;
-  }
-
-  override dispose(): void {
-    this.disposeState();
-    tf.dispose(this.scalars);
-  }
-}
-
-const flat = (t: tf.Tensor): tf.Tensor => (t.rank === 1 ? t : tf.reshape(t, [-1]));
-
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainVae(train: ImageSet, test: ImageSet | null, options: TrainOptions = {}): Promise<TrainResult> {
@@ -289,7 +142,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
     model = new Vae(config, o.seed);
   }
   const vars = model.variables();
-  const optimizer = new LeanAdam(o.learningRate);
+  const optimizer = createAdam(o.learningRate);
   if (optimizerState) await optimizer.setWeights(optimizerState);
   const d = config.inputDim;
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
