@@ -19,9 +19,9 @@ import { ArgumentError } from "./errors";
 import { elboMonteCarlo, elboSplit, importanceSamplingMarginal, jensenGap, monteCarloMean, naiveMonteCarloMarginal } from "./estimators";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
-import { quadratureLogMarginal } from "./exact/quadrature";
+import { GridOptions, quadratureLogMarginal } from "./exact/quadrature";
 import { exactElboGradient, reparameterizationGradient } from "./gradients";
-import { LOG_2PI, Vector, inverseSpd, logSumExp, symmetrize, trace } from "./linalg";
+import { LOG_2PI, Vector, VectorLike, inverseSpd, logSumExp, symmetrize, trace } from "./linalg";
 import { Rng } from "./random";
 
 /** One checked equation. */
@@ -169,6 +169,11 @@ function logMarginalWoodbury(model: LinearGaussian, x: Vector): number {
   return -0.5 * (D * LOG_2PI + (D - d) * Math.log(s2) + logDetM + quad);
 }
 
+/** log ∫ exp(logDensity(z)) dz over the latent grid: the trapezoid rule of quadratureLogMarginal for any integrand. */
+function logIntegral(latentDim: number, logDensity: (z: VectorLike) => number, grid: GridOptions): number {
+  return quadratureLogMarginal({ latentDim, logJoint: (_x, z) => logDensity(z) }, [], grid).value;
+}
+
 type Check = { title: string; run: (ctx: LedgerContext) => LedgerRow };
 
 const CHECKS: Record<string, Check> = {
@@ -259,18 +264,10 @@ const CHECKS: Record<string, Check> = {
       const joint = model.jointDistribution();
       const stacked = new Float64Array(model.dataDim + model.latentDim);
       stacked.set(x, 0);
-      const rhs = quadratureLogMarginal(
-        {
-          latentDim: model.latentDim,
-          logJoint: (_x, zz) => {
-            stacked[model.dataDim] = zz[0];
-            stacked[model.dataDim + 1] = zz[1];
-            return joint.logProb(stacked);
-          },
-        },
-        x,
-        ctx.grid,
-      ).value;
+      const rhs = logIntegral(model.latentDim, (zz) => {
+        stacked.set(zz, model.dataDim);
+        return joint.logProb(stacked);
+      }, ctx.grid);
       return identityRow("5.1", this.title, "lhs: determinant lemma + Woodbury in the d-dim latent space; rhs: log of the trapezoid rule over z of the stacked (x,z) Gaussian density", lhs, rhs);
     },
   },
@@ -281,17 +278,10 @@ const CHECKS: Record<string, Check> = {
       const lhs = ctx.perturb("5.2", model.logMarginal(x));
       // Quadrature in q's own coordinates z = μ_q + L_q u: ∫ (p/q)(z) q(z) dz = ∫ (p/q)(μ+Lu) N(u; 0, I) du.
       const standard = MvNormal64.standard(model.latentDim);
-      const rhs = quadratureLogMarginal(
-        {
-          latentDim: model.latentDim,
-          logJoint: (_x, u) => {
-            const zz = q.rsample(u);
-            return model.logJoint(x, zz) - q.logProb(zz) + standard.logProb(u);
-          },
-        },
-        x,
-        { pointsPerDim: ctx.grid.pointsPerDim, extent: 9 },
-      ).value;
+      const rhs = logIntegral(model.latentDim, (u) => {
+        const zz = q.rsample(u);
+        return model.logJoint(x, zz) - q.logProb(zz) + standard.logProb(u);
+      }, { pointsPerDim: ctx.grid.pointsPerDim, extent: 9 });
       return identityRow("5.2", this.title, "lhs: log N(x; b, WWᵀ+σ²I); rhs: trapezoid rule of (p(x,z)/q(z))·N(u;0,I) over u, z = μ_q + L_q u", lhs, rhs);
     },
   },
