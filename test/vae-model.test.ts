@@ -14,6 +14,7 @@ import { CommanderError } from "commander";
 import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
 import { Vae } from "../src/vae/model";
+import { createAdam } from "../src/vae/adam";
 import { ImageSet, binarize, loadMnistPackage, splitTrainTest, subset } from "../src/vae/data";
 import { TrainingDivergedError, trainVae } from "../src/vae/trainer";
 import { activeUnits, evaluateElbo, iwaeLadder } from "../src/vae/evaluate";
@@ -85,6 +86,21 @@ describe("Gaussian VAE", function () {
     model.dispose();
   });
 
+  it("a model's whole life (build, loss, a training step, optimizer state saved, dispose) leaves no tensor behind", async () => {
+    const before = tf.memory().numTensors;
+    const model = new Vae({ inputDim: 784, ...SMALL }, 3);
+    assert.equal(tf.memory().numTensors - before, model.variables().length + 2, "the variables and the prior's two parameters");
+    const x = tf.tensor2d(binarize(train.images.subarray(0, 4 * 784), "threshold"), [4, 784]);
+    const optimizer = createAdam(1e-3);
+    const { value, grads } = tf.variableGrads(() => model.loss(x, 5).loss, model.variables());
+    optimizer.applyGradients(model.variables().map((v) => ({ name: v.name, tensor: grads[v.name] })));
+    await optimizer.getWeights(); // the optimizer owns what it hands out, until its next step or dispose
+    tf.dispose([x, value, ...Object.values(grads)]);
+    optimizer.dispose();
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it("hand-written dense gradients equal tfjs's autodiff gradients", () => {
     const a = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "transposed" }, 5);
     const b = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "builtin" }, 5);
@@ -128,6 +144,7 @@ describe("Gaussian VAE", function () {
 
   it("a run interrupted mid-epoch and resumed from its checkpoint equals an uninterrupted run", async () => {
     const base = { model: SMALL, epochs: 3, batchSize: 128, seed: 6, progress: false, binarization: "dynamic" as const };
+    const tensorsBefore = tf.memory().numTensors;
     const full = await trainVae(train, test, { ...base, checkpointDir: path.join(tmp, "full") });
     const dir = path.join(tmp, "interrupted");
     // Stop after 4 steps: epoch 1 (3 steps) is checkpointed, epoch 2 is lost.
@@ -140,6 +157,7 @@ describe("Gaussian VAE", function () {
     assert.ok(Array.isArray(json.weightsManifest) && json.weightsManifest[0].paths[0] === "weights.bin", "tfjs weights manifest");
     assert.ok(!fs.readdirSync(dir).some((f) => f.includes(".tmp")), "no temporary files left behind");
     saved.model.dispose();
+    tf.dispose(saved.optimizerWeights.map((w) => w.tensor));
     const resumed = await trainVae(train, test, { ...base, checkpointDir: dir, resume: true });
     assert.equal(resumed.resumedFrom, 1);
     assert.deepEqual(
@@ -149,25 +167,30 @@ describe("Gaussian VAE", function () {
     const a = full.model.getWeights();
     const b = resumed.model.getWeights();
     for (const k of Object.keys(a)) assert.deepEqual(a[k].dataSync(), b[k].dataSync(), k);
+    tf.dispose([...Object.values(a), ...Object.values(b)]);
     await assert.rejects(
       trainVae(train, test, { ...base, checkpointDir: dir, resume: true, learningRate: 0.01 }),
       (e: Error) => e instanceof ArgumentError && /learningRate/.test(e.message),
     );
     [full, cut, resumed].forEach((r) => r.model.dispose());
+    // Checkpointing, resuming and refusing to resume hold no tensor beyond the models.
+    assert.equal(tf.memory().numTensors, tensorsBefore);
   });
 
-  it("the NaN guard stops training with a clear message before the update", async () => {
+  it("the NaN guard stops training with a clear message before the update, and frees the model", async () => {
+    const tensorsBefore = tf.memory().numTensors;
     await assert.rejects(
       trainVae(train, null, {
         model: SMALL,
         epochs: 1,
         progress: false,
         beforeStep: (m, info) => {
-          if (info.step === 2) m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN));
+          if (info.step === 2) tf.tidy(() => m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN)));
         },
       }),
       (e: Error) => e instanceof TrainingDivergedError && /training diverged: the loss is NaN at epoch 1, step 2/.test(e.message) && /learning rate/.test(e.message),
     );
+    assert.equal(tf.memory().numTensors, tensorsBefore);
     await assert.rejects(trainVae(train, null, { epochs: 0 }), /epochs: must be at least 1/);
     await assert.rejects(trainVae(train, null, { binarization: "x" as never }), /binarization/);
   });

@@ -32,7 +32,7 @@ abstract class AdamState extends tf.Optimizer {
   protected shapes: number[][] = [];
   /** State loaded by setWeights before the first step: per-variable moments. */
   protected pending: { m: tf.Tensor[]; v: tf.Tensor[] } | null = null;
-  /** Tensors handed out by getWeights; disposed at the next step (they are stale then). */
+  /** Tensors handed out by getWeights (all of them, the step count too); disposed at the next step, when they are stale, or by dispose. */
   protected handedOut: tf.Tensor[] = [];
 
   constructor(
@@ -83,7 +83,9 @@ abstract class AdamState extends tf.Optimizer {
   override async getWeights(): Promise<NamedTensor[]> {
     const m = this.perVariable("m").map((tensor, i) => ({ name: `${this.names[i]}/m`, tensor }));
     const v = this.perVariable("v").map((tensor, i) => ({ name: `${this.names[i]}/v`, tensor }));
-    return [await this.saveIterations(), ...m, ...v];
+    const iterations = await this.saveIterations();
+    this.handedOut.push(iterations.tensor);
+    return [iterations, ...m, ...v];
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
@@ -233,7 +235,8 @@ interface TensorMetadata {
 interface NodeBackend {
   binding: TfBinding;
   getInputTensorIds(tensors: tf.Tensor[]): number[];
-  createOutputTensor(metadata: TensorMetadata): tf.TensorInfo;
+  /** A new tfjs tensor (already tracked by the engine) owning the binding's output handle. */
+  createOutputTensor(metadata: TensorMetadata): tf.Tensor;
   refCount(dataId: tf.DataId): number;
   /** dataId → the binding's TensorFlow handle id (values: data not yet handed to TensorFlow). */
   tensorMap: { get(dataId: tf.DataId): { id: number; values: unknown } };
@@ -312,7 +315,7 @@ export class NativeAdam extends AdamState {
   /** The resource's current value as a new tfjs tensor (caller disposes). */
   private read(handle: number): tf.Tensor {
     const [meta] = this.B.executeOp("ReadVariableOp", [this.f32], [handle], 1);
-    return tf.engine().makeTensorFromTensorInfo(this.be.createOutputTensor(meta));
+    return this.be.createOutputTensor(meta);
   }
 
   protected get started(): boolean {
@@ -360,7 +363,7 @@ export class NativeAdam extends AdamState {
         const [meta] = this.B.executeOp("ReadVariableOp", [this.f32], [slot.theta], 1);
         if (inPlace) entry.id = meta.id;
         else {
-          const next = tf.engine().makeTensorFromTensorInfo(this.be.createOutputTensor(meta));
+          const next = this.be.createOutputTensor(meta);
           variable.assign(next);
           next.dispose();
         }

@@ -97,7 +97,7 @@ export async function saveCheckpoint<TMeta>(
 
 export interface LoadedCheckpoint<TMeta = unknown> extends CheckpointState<TMeta> {
   model: Vae;
-  /** Adam's state as saved, in order, for optimizer.setWeights. */
+  /** Adam's state as saved, in order, for optimizer.setWeights (the caller disposes these tensors). */
   optimizerWeights: NamedTensor[];
   path: string;
 }

@@ -187,10 +187,12 @@ export class Vae {
       const bias = new Float32Array(fanOut);
       for (let i = 0; i < bias.length; i++) bias[i] = (2 * rng.uniform() - 1) * bound;
       id++;
-      return {
+      // tf.variable shares its initial tensor's data and leaves that tensor alive; tidy
+      // disposes it, so the variable is the data's only owner (and dispose() frees it).
+      return tf.tidy(() => ({
         W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `vae_W${id}_${uniqueSuffix()}`) as tf.Variable<tf.Rank.R2>,
         b: tf.variable(tf.tensor1d(bias), true, `vae_b${id}_${uniqueSuffix()}`) as tf.Variable<tf.Rank.R1>,
-      };
+      }));
     };
     const { inputDim, hidden, latentDim } = this.config;
     const widths = [inputDim, ...hidden];

@@ -106,6 +106,19 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
   return binarize(test.images, binarization, new Rng(`test-binarize/${seed}`));
 }
 
+/** A checkpoint resumes only under the options and architecture it was trained with. */
+function checkResumable(saved: Meta["options"], savedConfig: VaeConfig, o: Meta["options"], config: VaeConfig, dir: string): void {
+  for (const key of ["batchSize", "learningRate", "seed", "binarization"] as const) {
+    if (saved[key] !== o[key]) {
+      throw new ArgumentError(key, `checkpoint in ${dir} was trained with ${key} = ${saved[key]}, not ${o[key]}; use another folder or matching options`);
+    }
+  }
+  const arch = (c: VaeConfig) => `${c.inputDim}-${c.hidden.join("-")}-${c.latentDim}`;
+  if (arch(savedConfig) !== arch(config)) {
+    throw new ArgumentError("model", `checkpoint architecture ${arch(savedConfig)} differs from the requested ${arch(config)}`);
+  }
+}
+
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainVae(train: ImageSet, test: ImageSet | null, options: TrainOptions = {}): Promise<TrainResult> {
@@ -123,15 +136,12 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   let optimizerState: { name: string; tensor: tf.Tensor }[] | null = null;
   if (options.resume && options.checkpointDir && hasCheckpoint(options.checkpointDir)) {
     const ck = loadCheckpoint<Meta>(options.checkpointDir);
-    const saved = ck.meta.options;
-    for (const key of ["batchSize", "learningRate", "seed", "binarization"] as const) {
-      if (saved[key] !== o[key]) {
-        throw new ArgumentError(key, `checkpoint in ${options.checkpointDir} was trained with ${key} = ${saved[key]}, not ${o[key]}; use another folder or matching options`);
-      }
-    }
-    const arch = (c: VaeConfig) => `${c.inputDim}-${c.hidden.join("-")}-${c.latentDim}`;
-    if (arch(ck.config) !== arch(config)) {
-      throw new ArgumentError("model", `checkpoint architecture ${arch(ck.config)} differs from the requested ${arch(config)}`);
+    try {
+      checkResumable(ck.meta.options, ck.config, o, config, options.checkpointDir);
+    } catch (error) {
+      ck.model.dispose();
+      tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
+      throw error;
     }
     model = ck.model;
     optimizerState = ck.optimizerWeights;
@@ -143,7 +153,10 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   }
   const vars = model.variables();
   const optimizer = createAdam(o.learningRate);
-  if (optimizerState) await optimizer.setWeights(optimizerState);
+  if (optimizerState) {
+    await optimizer.setWeights(optimizerState); // copies what it keeps
+    tf.dispose(optimizerState.map((w) => w.tensor));
+  }
   const d = config.inputDim;
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   const evalImages = test && (options.evaluate ?? true) ? testImages(test, o.binarization, o.seed) : null;
@@ -154,76 +167,84 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   const bar = showBar ? new (require("cli-progress").SingleBar)({ format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | −ELBO {loss} nats | {rate} ex/s", hideCursor: true }, require("cli-progress").Presets.shades_classic) : null;
 
   let stoppedEarly = false;
-  const batchBuf = new Float32Array(o.batchSize * d);
-  for (let epoch = startEpoch + 1; epoch <= o.epochs; epoch++) {
-    const epochRng = new Rng(`train/${o.seed}/epoch${epoch}`);
-    const order = permutation(train.n, epochRng.fork("shuffle"));
-    const pixelsEpoch = binarize(train.images, o.binarization, epochRng.fork("binarize"));
-    const noise = epochRng.fork("noise");
-    let lossSum = 0;
-    let stepsDone = 0;
-    let trainMs = 0;
-    bar?.start(stepsPerEpoch, 0, { epoch, epochs: o.epochs, loss: "…", rate: "…" });
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      if (options.maxSteps !== undefined && globalStep >= options.maxSteps) {
-        stoppedEarly = true;
-        break;
+  try {
+    const batchBuf = new Float32Array(o.batchSize * d);
+    for (let epoch = startEpoch + 1; epoch <= o.epochs; epoch++) {
+      const epochRng = new Rng(`train/${o.seed}/epoch${epoch}`);
+      const order = permutation(train.n, epochRng.fork("shuffle"));
+      const pixelsEpoch = binarize(train.images, o.binarization, epochRng.fork("binarize"));
+      const noise = epochRng.fork("noise");
+      let lossSum = 0;
+      let stepsDone = 0;
+      let trainMs = 0;
+      bar?.start(stepsPerEpoch, 0, { epoch, epochs: o.epochs, loss: "…", rate: "…" });
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (options.maxSteps !== undefined && globalStep >= options.maxSteps) {
+          stoppedEarly = true;
+          break;
+        }
+        options.beforeStep?.(model, { epoch, step: s + 1 });
+        const start = s * o.batchSize;
+        const end = Math.min(train.n, start + o.batchSize);
+        const m = end - start;
+        for (let i = 0; i < m; i++) batchBuf.set(pixelsEpoch.subarray(order[start + i] * d, (order[start + i] + 1) * d), i * d);
+        const seed = noise.int32();
+        const t0 = performance.now();
+        const x = tf.tensor2d(batchBuf.subarray(0, m * d), [m, d]);
+        const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed).loss, vars);
+        const value = cost.dataSync()[0];
+        // The guard runs before the update, so a NaN never reaches the weights.
+        const ok = Number.isFinite(value);
+        if (ok) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        trainMs += performance.now() - t0;
+        tf.dispose([x, cost, ...Object.values(grads)]);
+        globalStep++;
+        if (!ok) {
+          throw new TrainingDivergedError(
+            epoch,
+            s + 1,
+            value,
+            options.checkpointDir ? `The last good checkpoint is in ${options.checkpointDir}.` : "No checkpoint was being written.",
+          );
+        }
+        lossSum += value * m;
+        stepsDone += m;
+        bar?.update(s + 1, { loss: value.toFixed(2), rate: Math.round((stepsDone / trainMs) * 1000) });
+        if (options.onStep) await options.onStep({ epoch, step: s + 1, stepsPerEpoch, globalStep, loss: value });
+        else if (s % 8 === 0) await nextTick();
       }
-      options.beforeStep?.(model, { epoch, step: s + 1 });
-      const start = s * o.batchSize;
-      const end = Math.min(train.n, start + o.batchSize);
-      const m = end - start;
-      for (let i = 0; i < m; i++) batchBuf.set(pixelsEpoch.subarray(order[start + i] * d, (order[start + i] + 1) * d), i * d);
-      const seed = noise.int32();
-      const t0 = performance.now();
-      const x = tf.tensor2d(batchBuf.subarray(0, m * d), [m, d]);
-      const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed).loss, vars);
-      const value = cost.dataSync()[0];
-      // The guard runs before the update, so a NaN never reaches the weights.
-      const ok = Number.isFinite(value);
-      if (ok) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-      trainMs += performance.now() - t0;
-      tf.dispose([x, cost, ...Object.values(grads)]);
-      globalStep++;
-      if (!ok) {
-        bar?.stop();
-        throw new TrainingDivergedError(
-          epoch,
-          s + 1,
-          value,
-          options.checkpointDir ? `The last good checkpoint is in ${options.checkpointDir}.` : "No checkpoint was being written.",
-        );
-      }
-      lossSum += value * m;
-      stepsDone += m;
-      bar?.update(s + 1, { loss: value.toFixed(2), rate: Math.round((stepsDone / trainMs) * 1000) });
-      if (options.onStep) await options.onStep({ epoch, step: s + 1, stepsPerEpoch, globalStep, loss: value });
-      else if (s % 8 === 0) await nextTick();
-    }
-    bar?.stop();
-    if (stoppedEarly) break;
-    const record: EpochRecord = {
-      epoch,
-      trainNegElbo: lossSum / stepsDone,
-      trainSeconds: trainMs / 1000,
-      examplesPerSecond: stepsDone / (trainMs / 1000),
-      msPerStep: trainMs / stepsPerEpoch,
-    };
-    if (evalImages) {
-      const r = evaluateElbo(model, evalImages, { seed: o.seed + epoch });
-      record.testNegElbo = r.negElbo.value;
-      record.testRecon = r.recon.value;
-      record.testKl = r.kl.value;
-    }
-    history.push(record);
-    if (options.checkpointDir) {
-      await saveCheckpoint<Meta>(options.checkpointDir, model, optimizer, {
+      bar?.stop();
+      if (stoppedEarly) break;
+      const record: EpochRecord = {
         epoch,
-        step: globalStep,
-        meta: { options: o, history },
-      });
+        trainNegElbo: lossSum / stepsDone,
+        trainSeconds: trainMs / 1000,
+        examplesPerSecond: stepsDone / (trainMs / 1000),
+        msPerStep: trainMs / stepsPerEpoch,
+      };
+      if (evalImages) {
+        const r = evaluateElbo(model, evalImages, { seed: o.seed + epoch });
+        record.testNegElbo = r.negElbo.value;
+        record.testRecon = r.recon.value;
+        record.testKl = r.kl.value;
+      }
+      history.push(record);
+      if (options.checkpointDir) {
+        await saveCheckpoint<Meta>(options.checkpointDir, model, optimizer, {
+          epoch,
+          step: globalStep,
+          meta: { options: o, history },
+        });
+      }
+      if (options.onEpoch) await options.onEpoch(record, model);
     }
-    if (options.onEpoch) await options.onEpoch(record, model);
+  } catch (error) {
+    // A diverged or interrupted run hands back no model: free it (its last good state is
+    // the checkpoint, when one was written).
+    bar?.stop();
+    optimizer.dispose();
+    model.dispose();
+    throw error;
   }
   optimizer.dispose();
   return { model, history, epochsCompleted: history.length, steps: globalStep, resumedFrom: startEpoch, stoppedEarly };
