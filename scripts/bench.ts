@@ -9,7 +9,11 @@
  * Each variant runs in its own child process, so peak memory (max RSS) is its own.
  * First a profile of where a training step's time goes on wasm.
  *
- *   npm run bench -- [--epochs 3] [--skip-profile] [--skip-b] [--python PATH]
+ * The machine's speed drifts (other load, a shared host), so (a) and (c) run in several
+ * rounds, each round's variants back to back; a ratio is the median over rounds of that
+ * round's ratio, so both sides of each ratio were measured minutes apart at most.
+ *
+ *   npm run bench -- [--epochs 3] [--rounds 3] [--skip-profile] [--skip-b] [--python PATH]
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
   const program = new Command("bench")
     .description("VAE training throughput: this library vs tfjs-layers model.fit vs PyTorch, side by side")
     .option("--epochs <n>", "epochs for every variant", positiveInt, 3)
+    .option("--rounds <n>", "run (a) and (c) this many times, back to back, and take medians", positiveInt, 3)
     .option("--python <path>", "Python with torch for (c)", venvPython())
     .option("--skip-profile", "skip the wasm profile", false)
     .option("--skip-b", "skip the tfjs-layers variant (slow on wasm)", false)
@@ -310,11 +315,6 @@ async function main(): Promise<void> {
   const native = tfjsNodeLoads();
   const backends: Backend[] = native ? ["wasm", "tensorflow"] : ["wasm"];
   if (!native) console.log("\ntfjs-node does not load here: the tensorflow rows are skipped (npm run setup:native builds it).");
-  const results: VariantResult[] = [];
-  for (const b of backends) {
-    results.push(collect(`(a) library trainer, ${b}`, runChild(["--worker", "a", "--backend", b, "--epochs", String(epochs)])));
-    if (!o.skipB) results.push(collect(`(b) tfjs-layers model.fit, ${b}`, runChild(["--worker", "b", "--backend", b, "--epochs", String(epochs)])));
-  }
 
   // (c): PyTorch, on data files written here (raw float32), in the project's venv.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "vae-bench-"));
@@ -330,19 +330,44 @@ async function main(): Promise<void> {
     const messages = (r.stdout ?? "").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     return { messages, stderr: r.stderr ?? "", status: r.status };
   };
-  const torchAll = collect(`(c) PyTorch reference, ${cpu.length} threads`, runTorch(cpu.length));
-  if (torchAll.ok) torchAll.backend = "torch cpu";
-  results.push(torchAll);
-  if (torchAll.ok && cpu.length > 1) {
-    const one = collect("(c1) PyTorch reference, 1 thread", runTorch(1));
-    one.backend = "torch cpu";
-    results.push(one);
+
+  // rounds[r] holds round r's variants; (b) is slow on wasm and far from its target, so it runs once.
+  const rounds: VariantResult[][] = [];
+  let torchMissing = false;
+  for (let round = 1; round <= o.rounds; round++) {
+    process.stderr.write(`round ${round}/${o.rounds}…\n`);
+    const results: VariantResult[] = [];
+    for (const b of backends) {
+      results.push(collect(`(a) library trainer, ${b}`, runChild(["--worker", "a", "--backend", b, "--epochs", String(epochs)])));
+      if (!o.skipB && round === 1) results.push(collect(`(b) tfjs-layers model.fit, ${b}`, runChild(["--worker", "b", "--backend", b, "--epochs", String(epochs)])));
+    }
+    if (!torchMissing) {
+      const torchAll = collect(`(c) PyTorch reference, ${cpu.length} threads`, runTorch(cpu.length));
+      if (torchAll.ok) torchAll.backend = "torch cpu";
+      else torchMissing = true;
+      results.push(torchAll);
+      if (torchAll.ok && cpu.length > 1) {
+        const one = collect("(c1) PyTorch reference, 1 thread", runTorch(1));
+        one.backend = "torch cpu";
+        results.push(one);
+      }
+    }
+    rounds.push(results);
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
+  report(rounds, epochs);
+}
 
-  // ---- report
-  console.log("\nper epoch (ex/s and ms/step over the optimizer steps only; test −ELBO in nats per example):");
-  for (const r of results) {
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function report(rounds: VariantResult[][], epochs: number): void {
+  const first = rounds[0];
+  console.log("\nper epoch, round 1 (ex/s and ms/step over the optimizer steps only; test −ELBO in nats per example):");
+  for (const r of first) {
     if (!r.ok) {
       console.log(`  ${r.label}: not run — ${r.reason}`);
       if (r.label.startsWith("(c)")) console.log(`      install it with: .venv/bin/pip install -r requirements-torch.txt`);
@@ -354,51 +379,81 @@ async function main(): Promise<void> {
       console.log(`    epoch ${e.epoch}: ${e.examplesPerSecond.toFixed(0).padStart(7)} ex/s  ${e.msPerStep.toFixed(2).padStart(8)} ms/step  test −ELBO ${e.testNegElbo.toFixed(2)}`);
     }
   }
-  console.log(`\nsummary (steady state = epochs 2..${epochs} when epochs > 1):`);
-  console.log("  variant                                   ex/s    ms/step   peak MB   final test −ELBO");
-  for (const r of results.filter((x) => x.ok)) {
-    const s = steady(r);
-    console.log(`  ${r.label.padEnd(40)} ${s.exs.toFixed(0).padStart(6)} ${s.ms.toFixed(2).padStart(9)} ${r.peakRssMb!.toFixed(0).padStart(9)}   ${r.epochs[r.epochs.length - 1].testNegElbo.toFixed(2)}`);
+
+  const labels = first.filter((x) => x.ok).map((x) => x.label);
+  const runsOf = (label: string) => rounds.map((rs) => rs.find((r) => r.ok && r.label === label));
+  const exsOf = (label: string) => runsOf(label).map((r) => (r ? steady(r).exs : NaN));
+  if (rounds.length > 1) {
+    console.log(`\nsteady-state ex/s in each round (epochs 2..${epochs} when epochs > 1):`);
+    console.log(`  ${"variant".padEnd(40)} ${rounds.map((_, i) => `round ${i + 1}`.padStart(8)).join(" ")}   median`);
+    for (const label of labels) {
+      const xs = exsOf(label);
+      console.log(`  ${label.padEnd(40)} ${xs.map((x) => (Number.isNaN(x) ? "—" : x.toFixed(0)).padStart(8)).join(" ")}  ${median(xs).toFixed(0).padStart(7)}`);
+    }
   }
-  const find = (prefix: string) => results.find((r) => r.ok && r.label.startsWith(prefix));
-  const ratio = (a?: VariantResult, b?: VariantResult) => (a && b ? steady(a).exs / steady(b).exs : NaN);
-  const lines: string[] = [];
-  const check = (name: string, value: number, target: number, fmt = (v: number) => `${v.toFixed(2)}×`) => {
-    if (Number.isNaN(value)) return lines.push(`  ${name}: n/a (a variant did not run)`);
-    lines.push(`  ${name}: ${fmt(value)}  (target ≥ ${fmt(target)}) ${value >= target ? "met" : "NOT met"}`);
+
+  console.log(`\nsummary (steady state = epochs 2..${epochs} when epochs > 1; medians over ${rounds.length} round${rounds.length > 1 ? "s" : ""}):`);
+  console.log("  variant                                   ex/s    ms/step   peak MB   final test −ELBO");
+  for (const label of labels) {
+    const runs = runsOf(label).filter((r): r is VariantResult => Boolean(r));
+    const ms = median(runs.map((r) => steady(r).ms));
+    const peak = Math.max(...runs.map((r) => r.peakRssMb ?? NaN));
+    const last = runs[0].epochs[runs[0].epochs.length - 1].testNegElbo;
+    console.log(`  ${label.padEnd(40)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`);
+  }
+
+  const find = (prefix: string) => labels.find((l) => l.startsWith(prefix));
+  /** Median over rounds of round r's ratio a_r / b_r, with its range. */
+  const ratio = (a?: string, b?: string) => {
+    if (!a || !b) return { value: NaN, low: NaN, high: NaN };
+    const xa = exsOf(a);
+    const xb = exsOf(b);
+    // (b) runs in round 1 only: then every round's (a) is set against it.
+    const rs = xa.map((x, i) => x / (Number.isNaN(xb[i]) ? xb[0] : xb[i])).filter((x) => !Number.isNaN(x));
+    return { value: median(rs), low: Math.min(...rs), high: Math.max(...rs) };
   };
+  const lines: string[] = [];
+  const fmt = (v: number) => `${v.toFixed(2)}×`;
+  const range = (r: { low: number; high: number }) => (rounds.length > 1 ? ` [rounds ${r.low.toFixed(2)}–${r.high.toFixed(2)}]` : "");
+  const check = (name: string, r: { value: number; low: number; high: number }, target: number) => {
+    if (Number.isNaN(r.value)) return lines.push(`  ${name}: n/a (a variant did not run)`);
+    lines.push(`  ${name}: ${fmt(r.value)}${range(r)}  (target ≥ ${fmt(target)}) ${r.value >= target ? "met" : "NOT met"}`);
+  };
+  const note = (name: string, r: { value: number; low: number; high: number }) => lines.push(`  ${name}: ${fmt(r.value)}${range(r)}`);
   const aW = find("(a) library trainer, wasm");
   const aN = find("(a) library trainer, tensorflow");
   const bW = find("(b) tfjs-layers model.fit, wasm");
   const bN = find("(b) tfjs-layers model.fit, tensorflow");
   const c = find("(c) PyTorch");
   const c1 = find("(c1) PyTorch");
-  // The targets are measured against the faster PyTorch configuration of this run: on a
+  // The targets are measured against the faster PyTorch configuration (by median): on a
   // 2-core machine torch with 2 threads is sometimes slower than with 1 (it then competes
   // with its own inter-op work and the OS), and the weaker run would flatter the ratios.
-  const cBest = [c, c1].filter((v): v is VariantResult => Boolean(v)).sort((p, q) => steady(q).exs - steady(p).exs)[0];
-  const cName = cBest ? `fastest (c), torch ${cBest.threads} thread${cBest.threads === 1 ? "" : "s"}` : "(c)";
+  const cBest = [c, c1].filter((v): v is string => Boolean(v)).sort((p, q) => median(exsOf(q)) - median(exsOf(p)))[0];
+  const threadsOf = (label: string) => first.find((r) => r.label === label)?.threads;
+  const torchName = (label: string) => `torch ${threadsOf(label)} thread${threadsOf(label) === 1 ? "" : "s"}`;
+  const cName = cBest ? `fastest (c), ${torchName(cBest)}` : "(c)";
   check("wasm (a) / wasm (b)", ratio(aW, bW), 1.5);
   check(`wasm (a) / ${cName}`, ratio(aW, cBest), 0.25);
-  for (const other of [c, c1]) {
-    if (other && other !== cBest) lines.push(`  wasm (a) / torch ${other.threads} thread${other.threads === 1 ? "" : "s"}: ${ratio(aW, other).toFixed(2)}×`);
-  }
+  for (const other of [c, c1]) if (other && other !== cBest) note(`wasm (a) / ${torchName(other)}`, ratio(aW, other));
   if (aN) {
     check(`tfjs-node (a) / ${cName}`, ratio(aN, cBest), 0.6);
-    for (const other of [c, c1]) {
-      if (other && other !== cBest) lines.push(`  tfjs-node (a) / torch ${other.threads} thread${other.threads === 1 ? "" : "s"}: ${ratio(aN, other).toFixed(2)}×`);
-    }
-    if (bN) lines.push(`  tfjs-node (a) / tfjs-node (b): ${ratio(aN, bN).toFixed(2)}×`);
+    for (const other of [c, c1]) if (other && other !== cBest) note(`tfjs-node (a) / ${torchName(other)}`, ratio(aN, other));
+    if (bN) note("tfjs-node (a) / tfjs-node (b)", ratio(aN, bN));
   }
   if (cBest) {
-    const last = (v?: VariantResult) => v?.epochs[v.epochs.length - 1]?.testNegElbo ?? NaN;
+    // Seeded runs: every round reaches the same test −ELBO, so round 1's stands for all.
+    const last = (label?: string) => {
+      const r = first.find((x) => x.label === label);
+      return r?.epochs[r.epochs.length - 1]?.testNegElbo ?? NaN;
+    };
     for (const a of [aW, aN]) {
       if (!a) continue;
       const d = last(a) - last(cBest);
-      lines.push(`  test −ELBO after ${epochs} epochs, ${a.label} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
+      lines.push(`  test −ELBO after ${epochs} epochs, ${a} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
     }
   }
-  console.log("\nratios of examples per second (steady state):");
+  console.log(`\nratios of examples per second (steady state${rounds.length > 1 ? "; median over rounds of each round's ratio" : ""}):`);
   console.log(lines.join("\n"));
 }
 
