@@ -358,6 +358,9 @@ async function main(): Promise<void> {
   report(rounds, epochs);
 }
 
+/** A ratio of throughputs: the median over rounds, and the lowest and highest round. */
+type Ratio = { value: number; low: number; high: number };
+
 const median = (xs: number[]): number => {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -404,7 +407,7 @@ function report(rounds: VariantResult[][], epochs: number): void {
 
   const find = (prefix: string) => labels.find((l) => l.startsWith(prefix));
   /** Median over rounds of round r's ratio a_r / b_r, with its range. */
-  const ratio = (a?: string, b?: string) => {
+  const ratio = (a?: string, b?: string): Ratio => {
     if (!a || !b) return { value: NaN, low: NaN, high: NaN };
     const xa = exsOf(a);
     const xb = exsOf(b);
@@ -414,12 +417,12 @@ function report(rounds: VariantResult[][], epochs: number): void {
   };
   const lines: string[] = [];
   const fmt = (v: number) => `${v.toFixed(2)}×`;
-  const range = (r: { low: number; high: number }) => (rounds.length > 1 ? ` [rounds ${r.low.toFixed(2)}–${r.high.toFixed(2)}]` : "");
-  const check = (name: string, r: { value: number; low: number; high: number }, target: number) => {
+  const range = (r: Ratio) => (rounds.length > 1 ? ` [rounds ${r.low.toFixed(2)}–${r.high.toFixed(2)}]` : "");
+  const check = (name: string, r: Ratio, target: number) => {
     if (Number.isNaN(r.value)) return lines.push(`  ${name}: n/a (a variant did not run)`);
     lines.push(`  ${name}: ${fmt(r.value)}${range(r)}  (target ≥ ${fmt(target)}) ${r.value >= target ? "met" : "NOT met"}`);
   };
-  const note = (name: string, r: { value: number; low: number; high: number }) => lines.push(`  ${name}: ${fmt(r.value)}${range(r)}`);
+  const note = (name: string, r: Ratio) => lines.push(`  ${name}: ${fmt(r.value)}${range(r)}`);
   const aW = find("(a) library trainer, wasm");
   const aN = find("(a) library trainer, tensorflow");
   const bW = find("(b) tfjs-layers model.fit, wasm");

@@ -4,7 +4,7 @@
  * would round to exactly 0 or 1 in float32.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, TensorLike, asTensor, checkSampleShape, reduceTo, validateTensor } from "./distribution";
+import { Distribution, TensorLike, asTensor, checkSampleShape, reduceTo, sumRightmost, validateTensor } from "./distribution";
 import { DistributionOptions } from "./normal";
 import { ArgumentError } from "../errors";
 import { tfjsSeed } from "../random";
@@ -72,7 +72,7 @@ export class Bernoulli extends Distribution {
    */
   override logProbSummed(value: tf.Tensor, ndims: number): tf.Tensor {
     if (ndims === 0 || value.shape.join() !== this.logits.shape.join() || ndims > value.rank) return super.logProbSummed(value, ndims);
-    return bernoulliLogProbSummed(value, this.logits, ndims);
+    return bernoulliLogProb(value, this.logits, ndims);
   }
 
   /** H = softplus(l) − σ(l)·l, elementwise. */
@@ -104,33 +104,22 @@ function softplus(l: tf.Tensor): tf.Tensor {
 }
 
 /**
- * x·l − softplus(l) with its gradient written out: ∂/∂l = x − σ(l). Same values as
- * autodiff of the stable form, with a fraction of the kernels (this term runs on every
- * pixel of every image of every training step). The observation x enters through the
- * closure, not as an input: a Bernoulli's support is discrete, so log p(x) is
- * differentiated in the parameters only (no gradient for the images is ever formed).
+ * Σ over the rightmost `ndims` dims (none for 0) of x·l − softplus(l), with its gradient
+ * written out: ∂/∂l = x − σ(l). Same values as autodiff of the stable form, with a
+ * fraction of the kernels (this term runs on every pixel of every image of every training
+ * step). The observation x enters through the closure, not as an input: a Bernoulli's
+ * support is discrete, so log p(x) is differentiated in the parameters only (no gradient
+ * for the images is ever formed).
  */
-function bernoulliLogProb(x: tf.Tensor, l: tf.Tensor): tf.Tensor {
+function bernoulliLogProb(x: tf.Tensor, l: tf.Tensor, ndims = 0): tf.Tensor {
   return logitsOnly((ls: tf.Tensor, save: tf.GradSaveFunc) => {
     save([ls, x]); // x too: a tidy around the caller may dispose it before the backward pass
     return {
-      value: tf.tidy(() => tf.sub(tf.mul(x, ls), softplus(ls))),
-      gradFunc: (dy: tf.Tensor, [savedL, savedX]: tf.Tensor[]) => reduceTo(tf.mul(dy, tf.sub(savedX, tf.sigmoid(savedL))), savedL.shape),
-    };
-  })(l);
-}
-
-/** Σ_{last ndims dims} [x·l − softplus(l)] for x and l of one shape, gradient written out as above. */
-function bernoulliLogProbSummed(x: tf.Tensor, l: tf.Tensor, ndims: number): tf.Tensor {
-  const axes = Array.from({ length: ndims }, (_, i) => x.rank - 1 - i);
-  return logitsOnly((ls: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([ls, x]);
-    return {
-      value: tf.tidy(() => tf.sum(tf.sub(tf.mul(x, ls), softplus(ls)), axes)),
+      value: tf.tidy(() => sumRightmost(tf.sub(tf.mul(x, ls), softplus(ls)), ndims)),
       gradFunc: (dy: tf.Tensor, [savedL, savedX]: tf.Tensor[]) => {
-        // dy has the kept (batch) shape; give it size-1 event dims to broadcast.
-        const d = tf.reshape(dy, [...dy.shape, ...Array<number>(ndims).fill(1)]);
-        return tf.mul(d, tf.sub(savedX, tf.sigmoid(savedL)));
+        // dy has the kept (batch) shape; size-1 event dims let it broadcast over the summed ones.
+        const d = ndims === 0 ? dy : tf.reshape(dy, [...dy.shape, ...Array<number>(ndims).fill(1)]);
+        return reduceTo(tf.mul(d, tf.sub(savedX, tf.sigmoid(savedL))), savedL.shape);
       },
     };
   })(l);

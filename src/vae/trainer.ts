@@ -242,10 +242,10 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
     // A diverged or interrupted run hands back no model: free it (its last good state is
     // the checkpoint, when one was written).
     bar?.stop();
-    optimizer.dispose();
     model.dispose();
     throw error;
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
   return { model, history, epochsCompleted: history.length, steps: globalStep, resumedFrom: startEpoch, stoppedEarly };
 }
