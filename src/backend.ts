@@ -1,12 +1,17 @@
 /**
- * Picks the fastest tfjs backend that loads here: native TensorFlow (tfjs-node),
- * else WebAssembly, else plain JavaScript. tfjs-node is an optional dependency whose
- * own install downloads from a host many machines cannot reach, so its absence is
- * normal and never an error. Set VAE_BACKEND=tensorflow|wasm|cpu to force one.
+ * Picks the fastest tfjs backend that loads here and prints one line saying which.
+ * The candidates come from the host (src/platform): on Node native TensorFlow
+ * (tfjs-node), else WebAssembly, else plain JavaScript; in a browser WebGPU or WebGL
+ * where they initialize and pass a self-check, else WebAssembly. tfjs-node is an
+ * optional dependency whose own install downloads from a host many machines cannot
+ * reach, so a missing backend is normal and never an error. Force one with
+ * `initBackend({ prefer })` or, on Node, VAE_BACKEND=tensorflow|wasm|cpu.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ArgumentError } from "./errors";
+import { backendOverride, backends } from "./platform";
 
-export type BackendName = "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "wasm" | "cpu" | "webgpu" | "webgl";
 
 export interface BackendInfo {
   name: BackendName;
@@ -23,45 +28,34 @@ function firstLine(error: unknown): string {
   return text.split("\n")[0].slice(0, 160);
 }
 
-async function tryBackend(name: BackendName): Promise<void> {
-  if (name === "tensorflow") {
-    // TensorFlow's C++ logging prints an info banner (oneDNN, CPU features) on stderr at
-    // load; level 1 keeps warnings and errors. An explicit setting by the user wins.
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= "1";
-    // Loading the addon registers the "tensorflow" backend as a side effect.
-    require("@tensorflow/tfjs-node");
-  } else if (name === "wasm") {
-    require("@tensorflow/tfjs-backend-wasm");
-  }
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tf.setBackend("${name}") returned false`);
-  await tf.ready();
-}
-
 /**
- * Selects and initializes the backend once per process; later calls return the same
- * answer. Prints one line saying which backend runs, unless `quiet`.
+ * Selects and initializes the backend once per process (or worker); later calls return
+ * the same answer. Prints one line saying which backend runs, unless `quiet`.
  */
 export async function initBackend(options: { prefer?: BackendName; quiet?: boolean } = {}): Promise<BackendInfo> {
   if (chosen) return chosen;
-  const forced = (options.prefer ?? process.env.VAE_BACKEND) as BackendName | undefined;
-  if (forced && !["tensorflow", "wasm", "cpu"].includes(forced)) {
-    throw new Error(`VAE_BACKEND must be one of tensorflow, wasm, cpu; got "${forced}"`);
+  const names = backends.map((b) => b.name);
+  const forced = options.prefer ?? backendOverride();
+  if (forced !== undefined && !names.includes(forced)) {
+    const what = options.prefer !== undefined ? "prefer" : "VAE_BACKEND";
+    throw new ArgumentError(what, `must be one of ${names.join(", ")} here; got "${forced}"`);
   }
-  const order: BackendName[] = forced ? [forced] : ["tensorflow", "wasm", "cpu"];
+  const order = forced ? backends.filter((b) => b.name === forced) : backends;
   const skipped: string[] = [];
-  for (const name of order) {
+  for (const candidate of order) {
     try {
-      await tryBackend(name);
-      chosen = { name, skipped };
-      if (name === "wasm") {
-        const wasm = require("@tensorflow/tfjs-backend-wasm");
-        chosen.threads = wasm.getThreadsCount?.();
-      }
+      await candidate.load();
+      const ok = await tf.setBackend(candidate.name);
+      if (!ok) throw new Error(`tf.setBackend("${candidate.name}") returned false`);
+      await tf.ready();
+      await candidate.check?.();
+      chosen = { name: candidate.name as BackendName, skipped };
+      const threads = candidate.threads?.();
+      if (threads) chosen.threads = threads;
       if (!options.quiet) console.log(describeBackend(chosen));
       return chosen;
     } catch (error) {
-      skipped.push(`${name}: ${firstLine(error)}`);
+      skipped.push(`${candidate.name}: ${firstLine(error)}`);
     }
   }
   throw new Error(`no tfjs backend could be initialized:\n  ${skipped.join("\n  ")}`);

@@ -44,3 +44,11 @@ export function checkLength(name: string, value: ArrayLike<unknown>, expected: n
 export function checkNonEmpty(name: string, value: ArrayLike<unknown>): void {
   if (value.length === 0) throw new ArgumentError(name, "must not be empty");
 }
+
+/** Something the library can do on Node (files on disk, say) but not in a browser; says what to use instead. */
+export class NotAvailableInBrowserError extends Error {
+  constructor(what: string, instead: string) {
+    super(`${what} is not available in the browser: ${instead}`);
+    this.name = "NotAvailableInBrowserError";
+  }
+}

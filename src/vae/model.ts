@@ -20,6 +20,7 @@ import { Normal } from "../distributions/normal";
 import { Bernoulli } from "../distributions/bernoulli";
 import { Independent } from "../distributions/independent";
 import { kl } from "../distributions/kl";
+import { instanceTag } from "../platform";
 
 export interface VaeConfig {
   /** Pixels per image (784 for 28×28). */
@@ -309,5 +310,5 @@ export class Vae {
 
 let counter = 0;
 function uniqueSuffix(): string {
-  return `${process.pid}_${counter++}`;
+  return `${instanceTag}_${counter++}`;
 }

@@ -12,6 +12,7 @@ import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, permuta
 import { evaluateElbo } from "./evaluate";
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from "./checkpoint";
 import { createAdam } from "./adam";
+import { isInteractiveTerminal, progressBar, yieldToEventLoop } from "../platform";
 
 export interface EpochRecord {
   epoch: number;
@@ -119,8 +120,6 @@ function checkResumable(saved: Meta["options"], savedConfig: VaeConfig, o: Meta[
   }
 }
 
-const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export async function trainVae(train: ImageSet, test: ImageSet | null, options: TrainOptions = {}): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
   checkImageSet("train", train);
@@ -161,10 +160,8 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   const evalImages = test && (options.evaluate ?? true) ? testImages(test, o.binarization, o.seed) : null;
 
-  const showBar = options.progress ?? Boolean(process.stdout.isTTY);
-  // cli-progress is only loaded for the command line.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const bar = showBar ? new (require("cli-progress").SingleBar)({ format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | −ELBO {loss} nats | {rate} ex/s", hideCursor: true }, require("cli-progress").Presets.shades_classic) : null;
+  const showBar = options.progress ?? isInteractiveTerminal();
+  const bar = showBar ? progressBar({ format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | −ELBO {loss} nats | {rate} ex/s" }) : null;
 
   let stoppedEarly = false;
   try {
@@ -211,7 +208,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
         stepsDone += m;
         bar?.update(s + 1, { loss: value.toFixed(2), rate: Math.round((stepsDone / trainMs) * 1000) });
         if (options.onStep) await options.onStep({ epoch, step: s + 1, stepsPerEpoch, globalStep, loss: value });
-        else if (s % 8 === 0) await nextTick();
+        else if (s % 8 === 0) await yieldToEventLoop();
       }
       bar?.stop();
       if (stoppedEarly) break;

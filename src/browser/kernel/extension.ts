@@ -1,0 +1,49 @@
+/**
+ * The JupyterLite extension: registers the browser kernel under tslab's kernel name, so
+ * the workbook's notebooks (kernelspec "tslab") open with it unchanged, and routes
+ * Kernel ▸ Interrupt to it (JupyterLite's own interrupt only cancels queued cells).
+ */
+import { IKernelClient, IKernelSpecs, type IKernel } from "@jupyterlite/services";
+import { TypeScriptBrowserKernel } from "./kernel";
+
+/** The public path of this extension's files, set by the module federation runtime. */
+declare const __webpack_public_path__: string;
+
+const kernels = new Map<string, TypeScriptBrowserKernel>();
+
+const plugin = {
+  id: "vae-workbook-kernel:kernel",
+  description: "TypeScript notebooks in the browser, with the vae-workbook library",
+  autoStart: true,
+  requires: [IKernelSpecs],
+  optional: [IKernelClient],
+  activate: (_app: unknown, specs: IKernelSpecs, client: IKernelClient | null) => {
+    const workerUrl = `${__webpack_public_path__}vae-workbook/kernel-worker.js`;
+    const backend = new URLSearchParams(globalThis.location?.search ?? "").get("backend") ?? undefined;
+    specs.register({
+      spec: {
+        name: "tslab",
+        display_name: "TypeScript (browser)",
+        language: "typescript",
+        argv: [],
+        spec: { argv: [], env: {}, display_name: "TypeScript (browser)", language: "typescript", interrupt_mode: "message", metadata: {} },
+        resources: {},
+      },
+      create: async (options: IKernel.IOptions): Promise<IKernel> => {
+        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend });
+        kernels.set(kernel.id, kernel);
+        kernel.disposed.connect(() => kernels.delete(kernel.id));
+        return kernel;
+      },
+    });
+    if (client) {
+      const interrupt = client.interrupt.bind(client);
+      client.interrupt = async (kernelId: string) => {
+        kernels.get(kernelId)?.interrupt();
+        return interrupt(kernelId);
+      };
+    }
+  },
+};
+
+export default [plugin];
