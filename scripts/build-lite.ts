@@ -143,8 +143,18 @@ function buildSite(): void {
       "jupyter-config-data": { appName: "从 VAE 出发 · TypeScript workbook", defaultKernelName: "tslab" },
     }, null, 2),
   );
+  // Every cell stays attached to the page (its figures and scripts render once and stay);
+  // no update checks or news from the internet.
+  fs.writeFileSync(
+    path.join(liteDirs.config, "overrides.json"),
+    JSON.stringify({
+      "@jupyterlab/notebook-extension:tracker": { windowingMode: "none" },
+      "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
+    }, null, 2),
+  );
   run(venvBin("jupyter"), [
     "lite", "build",
+    "--settings-overrides", path.join(liteDirs.config, "overrides.json"),
     "--lite-dir", liteDirs.config,
     "--contents", paths.notebooks,
     "--output-dir", liteDirs.site,

@@ -45,6 +45,18 @@ ASSETS = "assets"
 BLOG_CATEGORIES = ["人工智能"]
 BLOG_TAGS = ["生成模型", "概率图模型", "VAE"]
 SERIES_TITLE = "生成模型系列（一）：从 VAE 出发"
+RUN_IN_BROWSER = "在浏览器中运行 / Run in your browser"
+
+
+def lite_url(stem=None):
+    """The browser edition (build/lite, a JupyterLite site): the whole workbook, or one notebook.
+
+    Its base is one setting, WORKBOOK_LITE_URL; the default "../lite/" works when build/ is
+    published as it is (pages in build/html/, posts in build/blog/, the site in build/lite/).
+    scripts/paths.ts liteUrl() reads the same setting for the index page."""
+    base = os.environ.get("WORKBOOK_LITE_URL") or "../lite/"
+    base = base if base.endswith("/") else base + "/"
+    return base + "lab/index.html" + (f"?path={stem}.ipynb" if stem else "")
 
 
 # --------------------------------------------------------------------------- math
@@ -201,6 +213,7 @@ def export_page(nb, name, html_dir):
     body, errors = collector.substitute(body)
     nav = (
         '<nav class="workbook-nav"><a href="index.html">← 目录 · 等式总账</a>'
+        f'<a class="workbook-run-in-browser" href="{htmllib.escape(lite_url(stem))}">▶ {RUN_IN_BROWSER}</a>'
         f"<span>{htmllib.escape(SERIES_TITLE)}</span></nav>"
     )
     body = body.replace("<main>", "<main>\n" + nav, 1)
@@ -287,7 +300,7 @@ def export_blog(nb, name, blog_dir, created=None):
     lines += [f"  - {c}" for c in categories]
     lines += ["tags:"] + [f"  - {t}" for t in tags]
     lines += ["---", ""]
-    parts = []
+    parts = [f"[▶ {RUN_IN_BROWSER}]({lite_url(stem)})"]
     first_heading_dropped = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":

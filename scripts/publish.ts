@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatLedger, runLedger, type LedgerRow } from "../src/ledger";
 import { escapeHtml as esc } from "../src/notebook";
-import { paths } from "./paths";
+import { liteUrl, paths } from "./paths";
 
 export const publishDirs = {
   html: path.join(paths.build, "html"),
@@ -121,6 +121,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 .sub { color: #616161; margin-top: 0; }
 ol.notebooks li { margin: 0.2rem 0; }
 .secs, .missing { color: #757575; font-size: 0.85em; }
+p.run a { font-weight: 600; color: #1565c0; text-decoration: none; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e0e0e0; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; }
@@ -135,6 +136,8 @@ tr.fail { background: #fdecea; }
 <body>
 <h1>${esc(SERIES_TITLE)}</h1>
 <p class="sub">TypeScript 笔记本：把文章里每个编号等式都用数字核对一遍。按阅读顺序：</p>
+<p class="run"><a class="workbook-run-in-browser" href="${esc(liteUrl())}">▶ 在浏览器中运行 / Run in your browser</a>
+<span class="secs">（整个笔记本集，在你的浏览器里运行与修改，无需安装）</span></p>
 <ol class="notebooks">
 ${list}
 </ol>

@@ -7,7 +7,8 @@
  *
  * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
  * the HTML export) the index page build/html/index.html. The export also writes blog
- * fragments to build/blog/ (see scripts/export_html.py).
+ * fragments to build/blog/ (see scripts/export_html.py). Last, the browser edition:
+ * build/lite/, a JupyterLite site where readers run the notebooks (scripts/build-lite.ts).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,6 +16,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { jupyterEnv, paths, venvPython } from "./paths";
 import { computeLedger, writeIndex, writeLedgerJson } from "./publish";
+import { buildLite, liteDirs } from "./build-lite";
 
 export interface NotebookResult {
   ok: boolean;
@@ -98,9 +100,10 @@ async function main(): Promise<void> {
     .argument("[notebooks...]", 'notebooks to run, by number or name prefix (e.g. "02"); default: all')
     .option("--no-html", "skip the HTML export")
     .option("--no-ledger", "skip the equation ledger (and the index page)")
+    .option("--no-lite", "skip the browser edition (build/lite, the JupyterLite site)")
     .option("--list", "list the notebooks and exit")
     .parse();
-  const opts = program.opts<{ html: boolean; ledger: boolean; list?: boolean }>();
+  const opts = program.opts<{ html: boolean; ledger: boolean; lite: boolean; list?: boolean }>();
 
   let notebooks: string[];
   try {
@@ -149,6 +152,16 @@ async function main(): Promise<void> {
     console.log(`workbook: wrote ${wrote.join(", ")}` + (opts.html ? `, pages in ${path.relative(paths.root, outDirs.html)}/, blog fragments in ${path.relative(paths.root, outDirs.blog)}/` : ""));
     if (!ledger.rows.every((r) => r.pass)) {
       failures.push(`  ledger: ${ledger.rows.filter((r) => !r.pass).map((r) => `(${r.tag})`).join(", ")} failed`);
+    }
+  }
+  if (opts.lite) {
+    // The browser edition runs the source notebooks in the reader's browser: built from
+    // notebooks/ and src/, not from this run's outputs.
+    try {
+      const lite = await buildLite({ quiet: true });
+      console.log(`workbook: wrote ${path.relative(paths.root, liteDirs.site)}/ (the browser edition, ${lite.seconds.toFixed(1)} s); serve it with npm run lite`);
+    } catch (error) {
+      failures.push(`  browser edition (build/lite): ${(error as Error).message}`);
     }
   }
   if (failures.length) {

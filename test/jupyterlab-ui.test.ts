@@ -13,12 +13,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "./support/chromium";
 import { paths } from "../scripts/paths";
 import { startLab } from "./support/lab";
 import { dragSlider } from "./support/plotly";
+import { blockOutsideLoopback, plotlyState, readCells, runAllCells, waitForIdleKernel } from "./support/notebook-ui";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.join(paths.build, "screenshots");
 /** Notebooks a reader re-runs here, by number; a number with no notebook yet is skipped. */
 const WANTED = ["02", "06"];
@@ -41,45 +42,12 @@ function writeSettings(dir: string): void {
   put("@jupyterlab/notebook-extension:tracker", { windowingMode: "none" });
 }
 
-/** Per code cell: prompt, outputs by MIME type, figures and their drawn sizes. */
-interface CellView {
-  prompt: string;
-  source: string;
-  outputs: string[];
-  images: { mime: string; natural: number; width: number; height: number }[];
-}
-
-async function readCells(page: Page): Promise<CellView[]> {
-  return page.evaluate(() =>
-    Array.from(document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell")).map((cell) => ({
-      prompt: (cell.querySelector(".jp-InputArea-prompt")?.textContent ?? "").trim(),
-      source: (cell.querySelector(".cm-content")?.textContent ?? "").slice(0, 80),
-      outputs: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.getAttribute("data-mime-type") ?? o.className),
-      images: Array.from(cell.querySelectorAll(".jp-OutputArea-output img")).map((img) => {
-        const i = img as HTMLImageElement;
-        const r = i.getBoundingClientRect();
-        const mime = i.closest(".jp-OutputArea-output")?.getAttribute("data-mime-type") ?? "";
-        return { mime, natural: i.naturalWidth, width: r.width, height: r.height };
-      }),
-    })),
-  );
-}
-
 /** Which code cells of the headless run (build/notebooks) had outputs, when that copy is current. */
 function expectedOutputs(notebook: string): boolean[] | null {
   const executed = path.join(paths.build, "notebooks", path.basename(notebook));
   if (!fs.existsSync(executed) || fs.statSync(executed).mtimeMs < fs.statSync(notebook).mtimeMs) return null;
   const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as { cells: { cell_type: string; outputs?: unknown[] }[] };
   return nb.cells.filter((c) => c.cell_type === "code").map((c) => (c.outputs ?? []).length > 0);
-}
-
-async function plotlyState(page: Page, index: number): Promise<string> {
-  return page.evaluate((i) => {
-    const gd = document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot")[i] as HTMLElement & { data?: Record<string, unknown>[] };
-    const values = (gd.data ?? []).map((t) => [t.x, t.y, t.z, t.visible]);
-    const drawn = Array.from(gd.querySelectorAll(".plot path, .plot .point")).map((el) => el.getAttribute("d") ?? el.getAttribute("transform") ?? "").join("|");
-    return JSON.stringify(values) + drawn;
-  }, index);
 }
 
 describe("JupyterLab: a reader re-runs notebooks through the interface", function () {
@@ -97,10 +65,7 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
 
   before(async function () {
     if (notebooks.length === 0) this.skip();
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     for (const nb of notebooks) sources.set(nb, fs.readFileSync(nb));
     listing = fs.readdirSync(paths.notebooks).sort();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-lab-ui-"));
@@ -116,19 +81,10 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
     process.env.JUPYTERLAB_WORKSPACES_DIR = path.join(tmp, "workspaces");
     process.env.JUPYTER_CONFIG_DIR = path.join(tmp, "config");
     lab = await startLab();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-    });
+    browser = await launchChromium({ loopback: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     // JupyterLab is served from loopback; nothing else is needed.
-    await context.route("**/*", (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === "127.0.0.1" || /^(data|blob|about):/.test(url.protocol)) return route.continue();
-      blocked.push(url.href);
-      return route.abort("blockedbyclient");
-    });
+    await blockOutsideLoopback(context, blocked);
     page = await context.newPage();
   });
 
@@ -159,36 +115,10 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
       // The kernel is the project's tslab, and it is ready before the reader runs anything.
       await panel.locator(".jp-KernelName").filter({ hasText: "TypeScript" }).waitFor({ timeout: 60_000 });
       const indicator = panel.locator(".jp-Notebook-ExecutionIndicator");
-      await page.waitForFunction(
-        () => document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle",
-        undefined,
-        { timeout: 60_000 },
-      );
+      await waitForIdleKernel(page);
 
       // Run ▸ Run All Cells, with the mouse.
-      await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-      await page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
-      const started = Date.now();
-      // Busy first (or already done for a very fast notebook), then idle with no cell waiting.
-      await page
-        .waitForFunction(
-          () => document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "busy",
-          undefined,
-          { timeout: 10_000 },
-        )
-        .catch(() => undefined);
-      await page.waitForFunction(
-        () => {
-          const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-          if (!panel) return false;
-          const status = panel.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status");
-          const prompts = Array.from(panel.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")).map((p) => p.textContent ?? "");
-          return status === "idle" && prompts.every((p) => !p.includes("*"));
-        },
-        undefined,
-        { timeout: 5 * 60_000, polling: 250 },
-      );
-      const seconds = (Date.now() - started) / 1000;
+      const seconds = await runAllCells(page);
       assert.equal(await indicator.getAttribute("data-status"), "idle");
 
       const cells = await readCells(page);

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { paths, venvPython } from "../scripts/paths";
 import { describeError, executeNotebook, listNotebooks } from "../scripts/workbook";
+import { executedByTslab } from "./support/executed";
 
 function writeNotebook(dir: string, name: string, cells: string[]): string {
   const file = path.join(dir, name);
@@ -27,7 +28,7 @@ describe("notebooks run under Jupyter with the tslab kernel", function () {
     const name = path.basename(notebook);
     it(`${name} runs top to bottom with no error output`, async () => {
       const before = fs.readFileSync(notebook, "utf8");
-      const result = await executeNotebook(notebook);
+      const result = await executedByTslab(notebook);
       assert.ok(result.ok, result.error ? describeError(name, result) : "failed");
       const executed = JSON.parse(fs.readFileSync(result.executed, "utf8"));
       const codeCells = executed.cells.filter((c: any) => c.cell_type === "code");

@@ -20,17 +20,7 @@ import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
 import { dragSlider } from "./support/plotly";
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // A proxy that does not exist: anything that escaped the request routing fails loudly.
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"],
-  });
-}
+import { launchChromium, skipWithoutChromium } from "./support/chromium";
 
 const mtime = (f: string) => fs.statSync(f).mtimeMs;
 const exporterFiles = [
@@ -143,10 +133,7 @@ describe("exported pages work offline in Chromium", function () {
   const pages = new Map<string, string>();
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     for (const nb of notebooks) pages.set(path.basename(nb, ".ipynb"), await ensurePage(nb));
     const index = path.join(publishDirs.html, "index.html");
     const newest = Math.max(0, ...[...pages.values()].map(mtime));

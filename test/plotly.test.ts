@@ -6,11 +6,10 @@
  * are on the page, as in nbconvert's export.
  */
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "./support/chromium";
 import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, type PlotlyFigure } from "../src/plots/plotly";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 /** A figure whose y values follow a slider through inline JS only (no kernel). */
 function sliderFigure(): { figure: PlotlyFigure; script: string; table: number[][] } {
@@ -63,7 +62,9 @@ describe("plots/plotly: HTML", () => {
     assert.equal((html.match(/<script\b/g) ?? []).length, 1);
     assert.equal((html.match(/<\/script>/g) ?? []).length, 1, "the bundle must not close its own script early");
     assert.match(html, /\(function \(define, module, exports\) \{/);
-    const { source } = plotlyBundleSource();
+    const bundle = plotlyBundleSource();
+    assert.ok("source" in bundle, "on Node the bundle is inlined, not linked");
+    const { source } = bundle;
     // The bundle is included whole (only "</script" / "<!--" would be escaped; it has neither).
     assert.ok(html.includes(source.slice(1000, 3000)));
     assert.ok(html.length > source.length && html.length < source.length + 2500);
@@ -91,15 +92,8 @@ describe("plots/plotly: in headless chromium with the network blocked", function
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)`);
-      this.skip();
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-      headless: true,
-    });
+    skipWithoutChromium(this);
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -39,8 +39,10 @@ const plugin = {
     if (client) {
       const interrupt = client.interrupt.bind(client);
       client.interrupt = async (kernelId: string) => {
+        // First JupyterLite's own: it cancels the cells queued behind the running one. Then
+        // ours stops the running cell; a cell run after that is not cancelled with the queue.
+        await interrupt(kernelId);
         kernels.get(kernelId)?.interrupt();
-        return interrupt(kernelId);
       };
     }
   },
