@@ -6,19 +6,19 @@
  * (06) the Plotly figure answers its slider.
  *
  * The reader's own JupyterLab state is left alone: user settings and workspaces live in
- * a temporary folder for the test (autosave off there), and the source notebooks must
- * be byte-identical afterwards. Server and browser are stopped whatever happens.
+ * a temporary folder for the test (autosave off there; scripts/lab-server.ts), and the
+ * source notebooks must be byte-identical afterwards. Server and browser are stopped
+ * whatever happens.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, skipWithoutChromium } from "./support/chromium";
+import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { paths } from "../scripts/paths";
-import { startLab } from "./support/lab";
+import { startLab } from "../scripts/lab-server";
 import { dragSlider } from "./support/plotly";
-import { blockOutsideLoopback, plotlyState, readCells, runAllCells, waitForIdleKernel } from "./support/notebook-ui";
+import { blockOutsideLoopback, plotlyState, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
 /** Notebooks a reader re-runs here, by number; a number with no notebook yet is skipped. */
@@ -27,19 +27,6 @@ const WANTED = ["02", "06"];
 function findNotebook(prefix: string): string | null {
   const hit = fs.readdirSync(paths.notebooks).find((f) => f.startsWith(`${prefix}-`) && f.endsWith(".ipynb"));
   return hit ? path.join(paths.notebooks, hit) : null;
-}
-
-/** JupyterLab user settings for the test: no autosave, no news, every cell attached to the DOM. */
-function writeSettings(dir: string): void {
-  const put = (plugin: string, value: object) => {
-    const [pkg, name] = plugin.split(":");
-    const file = path.join(dir, pkg, `${name}.jupyterlab-settings`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(value));
-  };
-  put("@jupyterlab/docmanager-extension:plugin", { autosave: false });
-  put("@jupyterlab/apputils-extension:notification", { checkForUpdates: false, fetchNews: "false" });
-  put("@jupyterlab/notebook-extension:tracker", { windowingMode: "none" });
 }
 
 /** Which code cells of the headless run (build/notebooks) had outputs, when that copy is current. */
@@ -55,12 +42,9 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
   const notebooks = WANTED.map(findNotebook).filter((f): f is string => f !== null);
   const sources = new Map<string, Buffer>();
   let listing: string[] = [];
-  let tmp = "";
   let lab: Awaited<ReturnType<typeof startLab>> | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  const envKeys = ["JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"] as const;
-  const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
   const blocked: string[] = [];
 
   before(async function () {
@@ -68,18 +52,7 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
     skipWithoutChromium(this);
     for (const nb of notebooks) sources.set(nb, fs.readFileSync(nb));
     listing = fs.readdirSync(paths.notebooks).sort();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-lab-ui-"));
-    writeSettings(path.join(tmp, "settings"));
-    // Opening a notebook makes JupyterLab write a checkpoint beside it; send those to tmp.
-    fs.mkdirSync(path.join(tmp, "config"));
-    fs.writeFileSync(
-      path.join(tmp, "config", "jupyter_server_config.json"),
-      JSON.stringify({ FileCheckpoints: { checkpoint_dir: path.join(tmp, "checkpoints") } }),
-    );
-    // Inherited by the server that startLab() spawns.
-    process.env.JUPYTERLAB_SETTINGS_DIR = path.join(tmp, "settings");
-    process.env.JUPYTERLAB_WORKSPACES_DIR = path.join(tmp, "workspaces");
-    process.env.JUPYTER_CONFIG_DIR = path.join(tmp, "config");
+    // startLab gives the server a profile of its own: autosave off, checkpoints elsewhere.
     lab = await startLab();
     browser = await launchChromium({ loopback: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
@@ -92,15 +65,7 @@ describe("JupyterLab: a reader re-runs notebooks through the interface", functio
     try {
       await browser?.close();
     } finally {
-      try {
-        await lab?.stop();
-      } finally {
-        for (const k of envKeys) {
-          if (savedEnv[k] === undefined) delete process.env[k];
-          else process.env[k] = savedEnv[k];
-        }
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-      }
+      await lab?.stop();
     }
   });
 

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { paths } from "../scripts/paths";
-import { startLab } from "./support/lab";
+import { startLab } from "../scripts/lab-server";
 
 describe("npm run lab", function () {
   this.timeout(120 * 1000);

@@ -22,9 +22,9 @@ import { paths } from "../scripts/paths";
 import { serveStatic, type StaticServer } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
 import { loadDefaultDigits } from "../src/vae/data";
-import { launchChromium, skipWithoutChromium } from "./support/chromium";
+import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { executedByTslab } from "./support/executed";
-import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, waitForCellsDone, waitForIdleKernel, type CellView } from "./support/notebook-ui";
+import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, waitForCellsDone, waitForIdleKernel, type CellView } from "../scripts/notebook-ui";
 import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");

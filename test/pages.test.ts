@@ -20,7 +20,7 @@ import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
 import { dragSlider } from "./support/plotly";
-import { launchChromium, skipWithoutChromium } from "./support/chromium";
+import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 
 const mtime = (f: string) => fs.statSync(f).mtimeMs;
 const exporterFiles = [

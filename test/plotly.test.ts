@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, skipWithoutChromium } from "./support/chromium";
+import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, type PlotlyFigure } from "../src/plots/plotly";
 
 

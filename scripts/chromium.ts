@@ -1,11 +1,11 @@
-/** Debian's Chromium for the browser tests (playwright-core drives it; no browser download). */
+/** Debian's Chromium for the browser tests and the browser bench (playwright-core drives it; no browser download). */
 import * as fs from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Skips the calling suite, saying why, when there is no Chromium to drive. */
-export function skipWithoutChromium(context: Mocha.Context): void {
+/** Skips the calling (mocha) suite, saying why, when there is no Chromium to drive. */
+export function skipWithoutChromium(context: { skip(): void }): void {
   if (fs.existsSync(CHROMIUM)) return;
   console.log(`      skipped: no Chromium at ${CHROMIUM} (apt-get install chromium fonts-noto-cjk)`);
   context.skip();

