@@ -136,8 +136,8 @@ describe("checkpoints when things go wrong", function () {
       // Old code: one epoch of training, then "EEXIST: file already exists" or "ENOTDIR" from mkdir.
       const file = path.join(tmp, "a-file");
       fs.writeFileSync(file, "not a folder");
-      await refusedBeforeWork(file, /a-file: is a file, not a folder$/);
-      await refusedBeforeWork(path.join(file, "sub", "dir"), /a-file\/sub\/dir: cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/);
+      await refusedBeforeWork(file, /a-file is a file, not a folder$/);
+      await refusedBeforeWork(path.join(file, "sub", "dir"), /a-file\/sub\/dir cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/);
     });
 
     it("a read-only parent is named before any step", async function () {

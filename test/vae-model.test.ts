@@ -340,6 +340,8 @@ describe("Gaussian VAE", function () {
         [["train", "--bogus"], /unknown option '--bogus'/],
         [["evaluate", "--iwae-k", "0,10"], /--iwae-k/],
         [["evaluate", "--subset", "0"], /--subset/],
+        // One image has no standard error: refused at parse time, not after the IWAE pass (issue #16, item 8).
+        [["evaluate", "--subset", "1"], /--subset <n>.*must be an integer of at least 2/],
       ];
       for (const [args, pattern] of bad) {
         const { error } = parse(args);

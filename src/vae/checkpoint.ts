@@ -55,7 +55,7 @@ export class CheckpointError extends Error {
     /** The newest kept epoch folder that loads, when the fault is elsewhere in the same run. */
     readonly intact: string | null = null,
   ) {
-    super(`${file}: ${problem}${intact ? `; the kept epoch ${intact} is intact` : ""}`);
+    super(`${file} ${problem}${intact ? `; the kept epoch ${intact} is intact` : ""}`);
     this.name = "CheckpointError";
   }
 }
@@ -231,7 +231,7 @@ export async function saveCheckpoint<TMeta>(
   state: Omit<CheckpointState<TMeta>, "config">,
   keep = 2,
 ): Promise<string> {
-  if (!(Number.isInteger(keep) && keep >= 1)) throw new CheckpointError(dir, `keep must be a positive integer, got ${keep}`);
+  if (!(Number.isInteger(keep) && keep >= 1)) throw new CheckpointError(dir, `cannot keep ${keep} epochs (a positive integer is needed)`);
   prepareCheckpointDir(dir);
   removeStaleTemporaries(dir);
   const previous = readPointer(dir);
@@ -350,7 +350,7 @@ function latestFolder(runDir: string): string {
 }
 
 /** model.json of an epoch folder, with every field the loader relies on checked. */
-export function readModelJson(folder: string): ModelJson {
+function readModelJson(folder: string): ModelJson {
   const file = path.join(folder, "model.json");
   if (!fs.existsSync(file)) throw new CheckpointError(file, "is missing");
   const json = readJson(file) as ModelJson;
@@ -447,12 +447,8 @@ function newestIntact(run: RunFolder, except: string | null, options: LoadOption
   return null;
 }
 
-/**
- * Reads the checkpoint latest.json points at, or a given epoch folder (`RUN/epoch-0002`).
- * A damaged file is named in a {@link CheckpointError}, which also names the newest other
- * kept epoch that loads. `optimizer: false` leaves optimizer.bin unread (evaluation).
- */
-export function loadCheckpoint<TMeta = unknown>(dirOrEpoch: string, options: LoadOptions = {}): LoadedCheckpoint<TMeta> {
+/** Runs `read` on the epoch folder `dirOrEpoch` stands for; a damaged file's error also names the newest intact other epoch. */
+function openCheckpoint<T>(dirOrEpoch: string, options: LoadOptions, read: (folder: string, runDir: string) => T): T {
   const run = inspectCheckpointDir(dirOrEpoch);
   if (!holdsRun(run)) throw new CheckpointError(dirOrEpoch, "holds no checkpoint (no latest.json, no epoch-NNNN folder)");
   let folder: string | null = run.epochFolder;
@@ -461,12 +457,29 @@ export function loadCheckpoint<TMeta = unknown>(dirOrEpoch: string, options: Loa
       if (!run.hasLatest) throw new CheckpointError(path.join(run.runDir, "latest.json"), "is missing");
       folder = latestFolder(run.runDir);
     }
-    return loadFolder<TMeta>(folder, run.runDir, options);
+    return read(folder, run.runDir);
   } catch (error) {
     if (!(error instanceof CheckpointError)) throw error;
     const intact = newestIntact(run, folder, options);
     throw intact ? new CheckpointError(error.file, error.problem, intact) : error;
   }
+}
+
+/**
+ * Reads the checkpoint latest.json points at, or a given epoch folder (`RUN/epoch-0002`).
+ * A damaged file is named in a {@link CheckpointError}, which also names the newest other
+ * kept epoch that loads. `optimizer: false` leaves optimizer.bin unread (evaluation).
+ */
+export function loadCheckpoint<TMeta = unknown>(dirOrEpoch: string, options: LoadOptions = {}): LoadedCheckpoint<TMeta> {
+  return openCheckpoint(dirOrEpoch, options, (folder, runDir) => loadFolder<TMeta>(folder, runDir, options));
+}
+
+/** The epoch folder and model.json of a checkpoint, without reading its tensors (errors as {@link loadCheckpoint}'s). */
+export function readCheckpointInfo<TMeta = unknown>(dirOrEpoch: string): Omit<LoadedCheckpoint<TMeta>, "model" | "optimizerWeights"> {
+  return openCheckpoint(dirOrEpoch, {}, (folder, runDir) => {
+    const json = readModelJson(folder);
+    return { config: json.config, epoch: json.epoch, step: json.step, meta: json.meta as TMeta, path: folder, runDir };
+  });
 }
 
 export function hasCheckpoint(dir: string): boolean {

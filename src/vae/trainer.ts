@@ -177,7 +177,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   const config = { ...DEFAULT_VAE_CONFIG, ...options.model, inputDim: pixels(train) };
   checkVaeConfig(config);
   if (test && pixels(test) !== config.inputDim) throw new ArgumentError("test", `has ${pixels(test)} pixels per image, train has ${config.inputDim}`);
-  if (o.batchSize > train.n) throw new ArgumentError("batchSize", `is ${o.batchSize}, more than the ${train.n} training images; use at most ${train.n}`);
+  if (o.batchSize > train.n) throw new ArgumentError("batchSize", `${o.batchSize} is more than the ${train.n} training images; use at most ${train.n}`);
   checkMemory(config, options.memoryLimit ?? os.totalmem());
   const data: CheckpointData = { source: options.dataSource ?? null, train: fingerprint(train), test: test ? fingerprint(test) : null };
 
