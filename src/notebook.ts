@@ -14,16 +14,22 @@ interface TslabDisplay {
   markdown(s: string): void;
 }
 
-function tslabDisplay(): TslabDisplay | null {
+type WriteDisplayData = (data: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+/** tslab's output channel for the running cell, or null outside a kernel. */
+function kernelChannel(): WriteDisplayData | null {
   try {
     // Resolved lazily: the kernel's own tslab module instance carries the output channel.
     // tslab's display throws "Not ready" outside a kernel; ask the same flag it checks.
-    const kernel = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
-    if (kernel.lastWriteDisplayData == null) return null;
-    return (require("tslab") as { display: TslabDisplay }).display;
+    const kernel = require("tslab/dist/jupyter") as { lastWriteDisplayData: WriteDisplayData | null };
+    return kernel.lastWriteDisplayData ?? null;
   } catch {
     return null;
   }
+}
+
+function tslabDisplay(): TslabDisplay | null {
+  return kernelChannel() ? (require("tslab") as { display: TslabDisplay }).display : null;
 }
 
 let display: TslabDisplay | null | undefined;
@@ -40,9 +46,16 @@ export function inNotebook(): boolean {
 export type LedgerLike = Pick<LedgerRow, "tag" | "title" | "lhs" | "rhs" | "residual" | "tolerance" | "method" | "pass">;
 
 export const show = {
-  html(html: string, fallbackText = html.replace(/<[^>]+>/g, "")): void {
+  /**
+   * Shows HTML. `metadata` travels with the output (tslab's own display sends none); the
+   * Plotly helpers use it to vouch for their scripts, which the exported page's content
+   * security policy then allows (src/plots/plotly.ts, scripts/export_html.py).
+   */
+  html(html: string, fallbackText = html.replace(/<[^>]+>/g, ""), metadata?: Record<string, unknown>): void {
     const d = out();
-    d ? d.html(html) : console.log(fallbackText);
+    const channel = metadata && d ? kernelChannel() : null;
+    if (channel && metadata) channel({ data: { "text/html": html }, metadata, transient: {} }, false);
+    else d ? d.html(html) : console.log(fallbackText);
   },
   svg(svg: string): void {
     const d = out();

@@ -17,6 +17,7 @@
  * (10 MB, unminified), so an exported page stays a sensible size.
  */
 import * as fs from "fs";
+import { createHash } from "crypto";
 import { ArgumentError } from "../errors";
 import { show } from "../notebook";
 
@@ -154,11 +155,28 @@ export function plotlyFigureHtml(figure: PlotlyFigure, options: PlotlyFigureOpti
   );
 }
 
+/** Where an output's metadata lists the hashes of the scripts the workbook itself put in it. */
+export const SCRIPT_HASHES_METADATA = "vae-workbook/script-hashes";
+
+/**
+ * Output metadata vouching for the inline scripts of `html` (which this module wrote): their
+ * CSP hashes, 'sha256-<base64>' of each script's text as a browser hashes it (line breaks
+ * normalized to \n). The exported page's content security policy allows exactly these, so a
+ * script or event handler that any other output carries does not run there.
+ */
+export function scriptHashMetadata(html: string): Record<string, string[]> {
+  const hashes = Array.from(html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script\s*>/gi), (m) => {
+    const text = m[1].replace(/\r\n?/g, "\n");
+    return `sha256-${createHash("sha256").update(text, "utf8").digest("base64")}`;
+  });
+  return { [SCRIPT_HASHES_METADATA]: hashes };
+}
+
 /** Shows the Plotly bundle (once per notebook, in its setup cell). */
 export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): void {
   const html = plotlyBundle(options);
   const { version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
-  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`);
+  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`, scriptHashMetadata(html));
 }
 
 /** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
@@ -166,5 +184,5 @@ export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = 
   const html = plotlyFigureHtml(figure, options);
   const title = (figure.layout ?? {})["title"];
   const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
-  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`);
+  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`, scriptHashMetadata(html));
 }
