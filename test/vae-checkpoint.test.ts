@@ -12,7 +12,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
-import { ImageSet, loadMnistPackage, splitTrainTest, subset } from "../src/vae/data";
+import { ImageSet, subset } from "../src/vae/data";
+import { smallDigits } from "./support/digits";
 import { CheckpointError, checkpointIo, loadCheckpoint, saveCheckpoint } from "../src/vae/checkpoint";
 import { TrainOptions, TrainingDivergedError, trainVae } from "../src/vae/trainer";
 import { Vae } from "../src/vae/model";
@@ -45,9 +46,7 @@ describe("checkpoints when things go wrong", function () {
 
   before(async () => {
     await initBackend({ quiet: true });
-    const split = splitTrainTest(loadMnistPackage(), { seed: 0 });
-    train = subset(split.train, Array.from({ length: 384 }, (_, i) => i));
-    test = subset(split.test, Array.from({ length: 200 }, (_, i) => i));
+    ({ train, test } = smallDigits());
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vae-checkpoint-"));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));

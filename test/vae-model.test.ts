@@ -15,7 +15,8 @@ import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
 import { Vae } from "../src/vae/model";
 import { createAdam } from "../src/vae/adam";
-import { ImageSet, binarize, loadMnistPackage, splitTrainTest, subset } from "../src/vae/data";
+import { ImageSet, binarize } from "../src/vae/data";
+import { smallDigits } from "./support/digits";
 import { TrainingDivergedError, trainVae } from "../src/vae/trainer";
 import { activeUnits, evaluateElbo, iwaeLadder, iwaePlan } from "../src/vae/evaluate";
 import { loadCheckpoint } from "../src/vae/checkpoint";
@@ -46,10 +47,7 @@ describe("Gaussian VAE", function () {
 
   before(async () => {
     await initBackend({ quiet: true });
-    const split = splitTrainTest(loadMnistPackage(), { seed: 0 });
-    // Small slices: 384 training digits (3 steps of 128), 200 test digits.
-    train = subset(split.train, Array.from({ length: 384 }, (_, i) => i));
-    test = subset(split.test, Array.from({ length: 200 }, (_, i) => i));
+    ({ train, test } = smallDigits());
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vae-test-"));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
