@@ -9,7 +9,9 @@ writes
   one Node process per notebook); KaTeX's stylesheet and woff2 fonts copied once to
   html_dir/assets/katex/ and referenced by a relative URL; figures are embedded
   (SVG and PNG as data URIs, text/html outputs - Plotly included - as they are);
-  code highlighted by Pygments; a CJK font stack.
+  code highlighted by Pygments; a CJK font stack; a content security policy (see
+  `content_security_policy`) that runs only the scripts the workbook's own Plotly helpers
+  vouched for in their outputs' metadata, and loads nothing from the network.
 - BUILD/blog/NAME.md (BUILD = the parent of html_dir): the notebook as Markdown + HTML
   with YAML front matter in the article's shape (title, createdAt, categories, tags),
   to drop into the blog's posts folder. Markdown cells stay Markdown (math as $...$,
@@ -20,6 +22,7 @@ Run it by hand on an executed notebook: python scripts/export_html.py build/note
 """
 import base64
 import datetime
+import hashlib
 import html as htmllib
 import json
 import os
@@ -197,6 +200,77 @@ def notebook_title(nb, fallback):
     return fallback
 
 
+# --------------------------------------------------------------------------- content security policy
+
+# Output metadata where src/plots/plotly.ts lists the CSP hashes of the scripts it wrote.
+SCRIPT_HASHES_METADATA = "vae-workbook/script-hashes"
+SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+EVENT_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+
+
+def script_hash(text):
+    """The CSP hash of an inline script's text, as a browser computes it (line breaks normalized)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def vouched_scripts(nb, stem):
+    """Hashes of the scripts the workbook's Plotly helpers emitted and vouched for; warns about any other.
+
+    The notebooks are the author's own (as with nbconvert), so this is not a sandbox: it keeps
+    HTML that merely passes through an output (a table of data, a message) from running code
+    on the page."""
+    allowed = set()
+    code_cell = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            where = "a Markdown cell"
+            htmls = [(cell.source, set())]
+        elif cell.cell_type == "code":
+            code_cell += 1
+            where = f"code cell {code_cell}"
+            htmls = [
+                (o["data"]["text/html"], set(o.get("metadata", {}).get(SCRIPT_HASHES_METADATA, [])))
+                for o in cell.get("outputs", [])
+                if "text/html" in o.get("data", {})
+            ]
+        else:
+            continue
+        for html, declared in htmls:
+            for text in SCRIPT.findall(html):
+                digest = script_hash(text)
+                if digest in declared:
+                    allowed.add(digest)
+                else:
+                    print(f"export_html: {stem}: {where} carries a <script> the workbook's figures did not emit; "
+                          "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+            if EVENT_HANDLER.search(html):
+                print(f"export_html: {stem}: {where} carries an inline event handler (on...=); "
+                      "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+    return sorted(allowed)
+
+
+def content_security_policy(script_hashes):
+    """What a page may load and run: its vouched inline scripts (the Plotly bundle and figures),
+    inline styles (KaTeX, Plotly and the template set style attributes), images from data: URIs
+    (the figures), stylesheets and fonts from its own assets/ folder. Nothing from the network,
+    no other script, no event handler attribute, no javascript: URL, no form, no <base>."""
+    scripts = " ".join(f"'{h}'" for h in script_hashes) or "'none'"
+    return (
+        f"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def with_policy(page, policy):
+    """The page with its policy as the first thing in <head>, before anything it governs."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{htmllib.escape(policy, quote=False)}"/>'
+    page, n = re.subn(r"(<head>\s*<meta charset=\"utf-8\"\s*/?>)", lambda m: m.group(1) + "\n" + meta, page, count=1)
+    if n != 1:
+        raise RuntimeError("export_html: no <head><meta charset> to put the content security policy after")
+    return page
+
+
 def export_page(nb, name, html_dir):
     stem = os.path.splitext(name)[0]
     os.makedirs(html_dir, exist_ok=True)
@@ -217,6 +291,7 @@ def export_page(nb, name, html_dir):
         f"<span>{htmllib.escape(SERIES_TITLE)}</span></nav>"
     )
     body = body.replace("<main>", "<main>\n" + nav, 1)
+    body = with_policy(body, content_security_policy(vouched_scripts(nb, stem)))
     out = os.path.join(html_dir, stem + ".html")
     with open(out, "w", encoding="utf-8") as f:
         f.write(body)

@@ -3,7 +3,16 @@
 Called by scripts/workbook.ts, one process per notebook; prints one JSON object on
 its last stdout line:
   {"ok": bool, "seconds": float, "cells": int, "executed": path, "html": path|null,
-   "error": {"cell": index, "id": cell id, "ename": ..., "evalue": ..., "source": first line} | null}
+   "error": {"cell": code cell number (from 1, as a reader counts) | null, "id": cell id,
+             "ename": ..., "evalue": ..., "source": the cell's first line} | null}
+
+A notebook fails on the first of: an error output; a report by tslab of an exception
+thrown outside a cell's own flow (`UncaughtException: ...`, `UnhandledPromiseRejection:
+...`, e.g. from a timer), which tslab writes to the stderr stream of the last cell that
+ran — read from the kernel's messages even when it comes after that cell finished (a
+short settling cell after the last one keeps listening a moment); a kernel that dies or
+times out (named with the cell that was running, and the last lines the kernel wrote to
+its own stderr); a file that is not a notebook; a failed export.
 
 The source notebook is only read; the executed copy is written to --out-dir and
 signed (so JupyterLab trusts its SVG and HTML outputs), the HTML page to --html-dir.
@@ -13,42 +22,94 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 
 import fast_imports  # noqa: F401  (before nbformat: see the module)
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+from nbclient.util import ensure_async
 from nbformat.sign import NotebookNotary
 
-
-def first_error(nb):
-    for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                source = cell.source.strip().splitlines()
-                return {
-                    "cell": index,
-                    "id": cell.get("id"),
-                    "ename": output.get("ename", ""),
-                    "evalue": output.get("evalue", ""),
-                    "source": source[0] if source else "",
-                }
-    return None
+# What tslab's kernel prints to the current cell's stderr for an exception that escaped
+# the cell's promise: see tslab/dist/main.js.
+LATE_ERROR = re.compile(r"^(UncaughtException|UnhandledPromiseRejection):\s*(.*)$")
+# Run after the last cell and removed from the executed copy: timers and rejections due
+# within it report into its output instead of being lost at kernel shutdown.
+SETTLE_ID = "workbook-settle"
+SETTLE_SOURCE = "await new Promise((resolve) => setTimeout(resolve, 50));"
 
 
-def last_executed_error(nb, exc):
-    executed = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is not None]
-    index = executed[-1] if executed else None
-    source = nb.cells[index].source.strip().splitlines() if index is not None else []
-    ename, evalue = summarize_stderr(str(exc))
+class NotebookReadError(Exception):
+    pass
+
+
+def read_notebook(path):
+    """The notebook, or a NotebookReadError whose one-line message names the file and what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookReadError(f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "the file is empty" if not text.strip() else f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise NotebookReadError(f"{path} is not a notebook: not valid JSON ({what})") from exc
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several kinds for a malformed notebook
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookReadError(f"{path} is not a valid notebook: {first}") from exc
+    return nb
+
+
+def code_cell_number(nb, index):
+    """A cell's number among the code cells, from 1, as a reader counts them."""
+    return sum(1 for c in nb.cells[: index + 1] if c.cell_type == "code")
+
+
+def cell_error(nb, index, ename, evalue):
+    if index is None:
+        return {"cell": None, "id": None, "ename": ename, "evalue": evalue, "source": ""}
+    cell = nb.cells[index]
+    source = cell.source.strip().splitlines()
     return {
-        "cell": index,
-        "id": nb.cells[index].get("id") if index is not None else None,
+        "cell": code_cell_number(nb, index),
+        "id": cell.get("id"),
         "ename": ename,
         "evalue": evalue,
         "source": source[0] if source else "",
     }
+
+
+def late_error(text):
+    """(ename, evalue) of the first exception tslab reports in `text`, or None."""
+    for line in text.splitlines():
+        match = LATE_ERROR.match(line)
+        if match:
+            return match.group(1), match.group(2).strip()
+    return None
+
+
+def first_error(nb):
+    """The first error output, or exception reported on a cell's stderr, in reading order."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return cell_error(nb, index, output.get("ename", ""), output.get("evalue", ""))
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                late = late_error(output.get("text", ""))
+                if late:
+                    return cell_error(nb, index, *late)
+    return None
+
+
+def last_executed(nb):
+    executed = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is not None]
+    return executed[-1] if executed else None
 
 
 def summarize_stderr(message):
@@ -65,6 +126,106 @@ def summarize_stderr(message):
     return "Error", "\n".join(lines[:8])
 
 
+def kernel_stderr_tail(text, lines=3):
+    tail = [line for line in text.splitlines() if line.strip()][-lines:]
+    return "; ".join(tail)
+
+
+class LateErrorWatch:
+    """Reads every message on the kernel's output channel for tslab's late-exception reports.
+
+    nbclient keeps only the messages of the cell it is running; a report that tslab sends
+    on behalf of a cell that has already finished is skipped there. This sees it, and the
+    cell it belongs to (the execute request it answers)."""
+
+    def __init__(self):
+        self.cell_of_request = {}
+        self.reports = []  # (request msg_id, ename, evalue, text)
+
+    def on_cell_executed(self, cell, cell_index, execute_reply, **_):
+        self.cell_of_request[execute_reply["parent_header"].get("msg_id")] = cell_index
+
+    def attach(self, client):
+        channel = client.kc.iopub_channel
+        get_msg = channel.get_msg
+
+        async def watched_get_msg(*args, **kwargs):
+            msg = await ensure_async(get_msg(*args, **kwargs))
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "stream" and content.get("name") == "stderr":
+                late = late_error(content.get("text", ""))
+                if late:
+                    self.reports.append((msg["parent_header"].get("msg_id"), *late, content["text"]))
+            return msg
+
+        channel.get_msg = watched_get_msg
+
+    def first(self, nb):
+        """The earliest cell's report, after adding every report to its cell's outputs (as JupyterLab shows them)."""
+        found = []
+        for request, ename, evalue, text in self.reports:
+            index = self.cell_of_request.get(request)
+            if index is not None:
+                nb.cells[index].outputs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
+                found.append((index, ename, evalue))
+        return cell_error(nb, *min(found)) if found else None
+
+
+def earliest(nb, *errors):
+    """The error of the earliest cell (cell-less errors last)."""
+    errors = [e for e in errors if e]
+    order = {c.get("id"): i for i, c in enumerate(nb.cells)}
+    return min(errors, key=lambda e: order.get(e["id"], len(nb.cells))) if errors else None
+
+
+def execute(nb, notebook_path, timeout):
+    """Runs every cell, then the settling cell; returns (error or None, seconds)."""
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "tslab")
+    running = {"index": None}
+    watch = LateErrorWatch()
+
+    def on_cell_start(cell, cell_index, **_):
+        running["index"] = cell_index
+
+    settle = nbformat.v4.new_code_cell(SETTLE_SOURCE, id=SETTLE_ID)
+    nb.cells.append(settle)
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=timeout,
+        on_cell_start=on_cell_start,
+        on_cell_executed=watch.on_cell_executed,
+        # The kernel runs in the notebook's own folder, as in JupyterLab.
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(notebook_path))}},
+    )
+    client.on_notebook_start = lambda **_: watch.attach(client)
+    started = time.time()
+    error = None
+    # The kernel's own stderr (fd 2): where a dying kernel's last words go (V8's fatal errors).
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        except CellExecutionError as exc:
+            # tslab reports a failing cell through its execute reply (the traceback goes to
+            # stderr), so the failing cell is the last one that was executed.
+            error = first_error(nb) or cell_error(nb, last_executed(nb), *summarize_stderr(str(exc)))
+        except CellTimeoutError as exc:
+            error = cell_error(nb, running["index"], "CellTimeoutError", str(exc).splitlines()[0])
+        except DeadKernelError:
+            kernel_log.seek(0)
+            said = kernel_stderr_tail(kernel_log.read())
+            error = cell_error(nb, running["index"], "DeadKernelError", "the kernel died while this cell ran" + (f" (it said: {said})" if said else ""))
+    seconds = time.time() - started
+    # nbclient stops at the first failing cell; a cell may also print an error output
+    # without failing the execute reply, so look again, and at the reports nbclient skipped.
+    error = error or earliest(nb, first_error(nb), watch.first(nb))
+    nb.cells.remove(settle)
+    if error and error["id"] == SETTLE_ID:
+        # Due after the last cell had finished: reported with that cell.
+        error = cell_error(nb, last_executed(nb), error["ename"], f"{error['evalue']} (after this last cell had finished)")
+    return error, seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebook")
@@ -73,32 +234,17 @@ def main():
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     args = parser.parse_args()
 
+    def report(ok, seconds, cells, executed, html, error):
+        print(json.dumps({"ok": ok, "seconds": round(seconds, 2), "cells": cells, "executed": executed, "html": html, "error": error}))
+
     name = os.path.basename(args.notebook)
-    nb = nbformat.read(args.notebook, as_version=4)
-    kernel = nb.metadata.get("kernelspec", {}).get("name", "tslab")
-    client = NotebookClient(
-        nb,
-        kernel_name=kernel,
-        timeout=args.timeout,
-        # The kernel runs in the notebook's own folder, as in JupyterLab.
-        resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
-    )
-    started = time.time()
-    error = None
     try:
-        client.execute()
-    except CellExecutionError as exc:
-        # tslab reports a failing cell through its execute reply (the traceback goes to
-        # stderr), so the failing cell is the last one that was executed.
-        error = first_error(nb) or last_executed_error(nb, exc)
-    except CellTimeoutError as exc:
-        error = {"cell": None, "id": None, "ename": "CellTimeoutError", "evalue": str(exc).splitlines()[0], "source": ""}
-    except DeadKernelError as exc:
-        error = {"cell": None, "id": None, "ename": "DeadKernelError", "evalue": str(exc), "source": ""}
-    seconds = time.time() - started
-    # nbclient stops at the first failing cell; a cell may also print an error output
-    # without failing the execute reply, so look again.
-    error = error or first_error(nb)
+        nb = read_notebook(args.notebook)
+    except NotebookReadError as exc:
+        report(False, 0, 0, "", None, cell_error(None, None, "NotebookReadError", str(exc)))
+        return
+
+    error, seconds = execute(nb, args.notebook, args.timeout)
 
     os.makedirs(args.out_dir, exist_ok=True)
     executed = os.path.join(args.out_dir, name)
@@ -111,16 +257,12 @@ def main():
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from export_html import export_notebook  # noqa: E402  (sibling module)
 
-        html = export_notebook(nb, name, args.html_dir)
+        try:
+            html = export_notebook(nb, name, args.html_dir)
+        except Exception as exc:  # the run's result stands; the export failure is named, not a traceback
+            error = error or cell_error(nb, None, "ExportError", f"{executed} could not be exported to HTML: {type(exc).__name__}: {exc}".splitlines()[0])
 
-    print(json.dumps({
-        "ok": error is None,
-        "seconds": round(seconds, 2),
-        "cells": len(nb.cells),
-        "executed": executed,
-        "html": html,
-        "error": error,
-    }))
+    report(error is None, seconds, len(nb.cells), executed, html, error)
 
 
 if __name__ == "__main__":

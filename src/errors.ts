@@ -41,6 +41,13 @@ export function checkLength(name: string, value: ArrayLike<unknown>, expected: n
   }
 }
 
+/** An options argument: an object (not null, not a number); `shape` says what it holds, e.g. "{seed?, tags?}". */
+export function checkOptions(name: string, value: unknown, shape: string): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ArgumentError(name, `must be an object ${shape}, got ${Array.isArray(value) ? "an array" : String(value)}`);
+  }
+}
+
 export function checkNonEmpty(name: string, value: ArrayLike<unknown>): void {
   if (value.length === 0) throw new ArgumentError(name, "must not be empty");
 }

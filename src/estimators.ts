@@ -5,7 +5,7 @@
  * All estimators take a model with a standard-normal prior (any {@link LatentVariableModel}),
  * an observation x, and (where the article has one) a proposal / variational q, plus a seed.
  */
-import { ArgumentError, checkInteger } from "./errors";
+import { ArgumentError, checkFinite, checkInteger } from "./errors";
 import { LatentVariableModel } from "./exact/model";
 import { MvNormal64, klMvNormal } from "./exact/mvnormal";
 import { VectorLike, meanAndVariance } from "./linalg";
@@ -87,6 +87,7 @@ function logImportanceWeights(model: LatentVariableModel, x: VectorLike, q: MvNo
 /** Mean of values with SE = sd/√n. */
 export function monteCarloMean(values: ArrayLike<number>): Estimate {
   if (values.length < 2) throw new ArgumentError("values", `need at least 2 values for a standard error, got ${values.length}`);
+  checkFinite("values", values);
   const { mean, variance } = meanAndVariance(values);
   return { value: mean, stdError: Math.sqrt(variance / values.length), n: values.length };
 }
@@ -99,7 +100,16 @@ export function logMeanExp(logValues: ArrayLike<number>): MarginalEstimate {
   const n = logValues.length;
   if (n < 2) throw new ArgumentError("logValues", `need at least 2 values, got ${n}`);
   let m = -Infinity;
-  for (let i = 0; i < n; i++) m = Math.max(m, logValues[i]);
+  for (let i = 0; i < n; i++) {
+    // −∞ is log 0, a weight of zero; NaN and +∞ are not weights.
+    const v = logValues[i];
+    if (Number.isNaN(v) || v === Infinity) throw new ArgumentError("logValues", `must be finite or −Infinity, got ${v} at index ${i}`);
+    m = Math.max(m, v);
+  }
+  if (m === -Infinity) {
+    // Every weight is zero: p(x) estimates to 0 and its log to −∞, with no finite error bar.
+    return { marginal: { value: 0, stdError: 0, n }, log: { value: -Infinity, stdError: Infinity, n }, effectiveSampleSize: 0 };
+  }
   const w = new Float64Array(n);
   let sw = 0;
   let sw2 = 0;

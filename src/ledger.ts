@@ -15,7 +15,7 @@
  * `runLedger()` returns all rows; `formatLedger(rows)` prints them as a table.
  */
 import { Matrix, determinant } from "ml-matrix";
-import { ArgumentError } from "./errors";
+import { ArgumentError, checkOptions } from "./errors";
 import { elboMonteCarlo, elboSplit, importanceSamplingMarginal, jensenGap, monteCarloMean, naiveMonteCarloMarginal } from "./estimators";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
@@ -459,6 +459,7 @@ export const LEDGER_TAGS: string[] = ["3.1", "3.2", "3.3", "3.4", "4.1", "5.1", 
 
 /** Run the ledger (all tags, or `options.tags`) on one seeded model. */
 export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
+  checkOptions("options", options, "{seed?, tags?, samples?, perturb?}");
   const tags = options.tags ?? LEDGER_TAGS;
   if (!Array.isArray(tags)) throw new ArgumentError("tags", "must be an array of equation tags");
   tags.forEach((t) => {
@@ -471,6 +472,7 @@ export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
 /** One row of the ledger. */
 export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}): LedgerRow {
   if (!CHECKS[tag]) throw new ArgumentError("tag", `unknown tag "${tag}"; known: ${LEDGER_TAGS.join(", ")}`);
+  checkOptions("options", options, "{seed?, samples?, perturb?}");
   return runLedger({ ...options, tags: [tag] })[0];
 }
 

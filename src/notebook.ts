@@ -38,9 +38,14 @@ export function inNotebook(): boolean {
 export type LedgerLike = Pick<LedgerRow, "tag" | "title" | "lhs" | "rhs" | "residual" | "tolerance" | "method" | "pass">;
 
 export const show = {
-  html(html: string, fallbackText = html.replace(/<[^>]+>/g, "")): void {
+  /**
+   * Shows HTML. `metadata` travels with the output (tslab's own display sends none); the
+   * Plotly helpers use it to vouch for their scripts, which the exported page's content
+   * security policy then allows (src/plots/plotly.ts, scripts/export_html.py).
+   */
+  html(html: string, fallbackText = html.replace(/<[^>]+>/g, ""), metadata?: Record<string, unknown>): void {
     const d = out();
-    d ? d.html(html) : console.log(fallbackText);
+    d ? d.html(html, metadata) : console.log(fallbackText);
   },
   svg(svg: string): void {
     const d = out();

@@ -17,14 +17,11 @@ import {
   naiveMonteCarloMarginal,
 } from "../src/estimators";
 import { LinearGaussian, MvNormal64, klMvNormal } from "../src/exact";
-import { ArgumentError } from "../src/errors";
+import { assertArgumentError } from "./support/assert";
 import { Rng } from "../src/random";
 
 const SE = 4;
 
-function assertArgumentError(fn: () => unknown, argument: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof ArgumentError && e.argument === argument, `expected ArgumentError naming "${argument}"`);
-}
 
 function assertWithinSE(estimate: { value: number; stdError: number }, truth: number, msg = ""): void {
   const z = Math.abs(estimate.value - truth) / estimate.stdError;
@@ -116,6 +113,11 @@ describe("estimators (20 random seeded models)", () => {
     const shifted = logMeanExp(v.map((a) => a - 2000));
     assert.ok(Math.abs(shifted.log.value - (direct - 2000)) < 1e-10);
     assert.ok(Math.abs(monteCarloMean([1, 2, 3, 4]).value - 2.5) < 1e-15);
+    // log 0 = −∞ is a legitimate weight: it counts as zero, and all-zero weights give log 0.
+    assert.ok(Math.abs(logMeanExp([-Infinity, ...v]).log.value - Math.log(v.reduce((a, b) => a + Math.exp(b), 0) / 5)) < 1e-14);
+    const none = logMeanExp([-Infinity, -Infinity]);
+    assert.equal(none.log.value, -Infinity);
+    assert.equal(none.marginal.value, 0);
   });
 
   it("same seed, same numbers; different seed, different numbers", () => {
@@ -138,6 +140,11 @@ describe("estimators (20 random seeded models)", () => {
     assertArgumentError(() => jensenGap(model, x, q, { n: 0 }), "n");
     assertArgumentError(() => klMonteCarlo(q, MvNormal64.standard(3), { n: 10 }), "p");
     assertArgumentError(() => monteCarloMean([1]), "values");
+    // Non-finite input used to come back as a silent NaN (issue #16, item 8).
+    assertArgumentError(() => monteCarloMean([NaN, 1]), "values", /NaN at index 0/);
+    assertArgumentError(() => monteCarloMean([1, Infinity]), "values", /Infinity at index 1/);
+    assertArgumentError(() => logMeanExp([NaN, 0]), "logValues", /NaN at index 0/);
+    assertArgumentError(() => logMeanExp([0, Infinity]), "logValues", /Infinity at index 1/);
     assertArgumentError(() => new MvNormal64([0], new Matrix([[-1]])), "cov");
   });
 });

@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Matrix, determinant, inverse } from "ml-matrix";
-import { ArgumentError } from "../src/errors";
+import { assertArgumentError } from "./support/assert";
 import {
   GaussianGenerativeClassifier,
   LinearGaussian,
@@ -40,13 +40,6 @@ function assertWithinSE(estimate: { value: number; stdError: number }, truth: nu
   assert.ok(z <= SE, `${msg} estimate ${estimate.value} ± ${estimate.stdError} vs ${truth}: ${z.toFixed(2)} SE`);
 }
 
-function assertArgumentError(fn: () => unknown, argument: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ArgumentError, `expected ArgumentError, got ${e}`);
-    assert.equal((e as ArgumentError).argument, argument);
-    return true;
-  });
-}
 
 /** A random symmetric positive-definite d×d matrix A Aᵀ + 0.1 I. */
 function randomSpd(rng: Rng, d: number): Matrix {
@@ -277,6 +270,9 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
     assertArgumentError(() => new LinearGaussian({ W: [[1, 2]], b: [0], noiseStd: 0 }), "noiseStd");
     assertArgumentError(() => new LinearGaussian({ W: [[1, 2]], b: [0], noiseStd: NaN }), "noiseStd");
     assertArgumentError(() => LinearGaussian.random(0, { latentDim: 0, dataDim: 3 }), "latentDim");
+    // Without its options it used to throw a TypeError (issue #16, item 8).
+    assertArgumentError(() => (LinearGaussian.random as (seed: number) => unknown)(0), "options");
+    assertArgumentError(() => LinearGaussian.random(0, null as never), "options");
     assertArgumentError(() => m.logJoint([1, 2], [0, 0]), "x");
     assertArgumentError(() => m.logJoint([1, 2, 3], [0]), "z");
     assertArgumentError(() => m.logPrior([0, NaN]), "z");

@@ -3,12 +3,9 @@
  * every row can fail — perturbing its left-hand side turns it red.
  */
 import { strict as assert } from "node:assert";
-import { ArgumentError } from "../src/errors";
+import { assertArgumentError } from "./support/assert";
 import { LEDGER_TAGS, formatLedger, ledgerRow, runLedger } from "../src/ledger";
 
-function assertArgumentError(fn: () => unknown, argument: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof ArgumentError && e.argument === argument, `expected ArgumentError naming "${argument}"`);
-}
 
 describe("equation ledger", () => {
   const rows = runLedger();
@@ -84,5 +81,9 @@ describe("equation ledger", () => {
     assertArgumentError(() => runLedger({ perturb: { tag: "3.1", relative: NaN } }), "perturb.relative");
     assertArgumentError(() => runLedger({ seed: NaN }), "seed");
     assertArgumentError(() => runLedger({ samples: 10 }), "samples");
+    // null used to fail as a TypeError deep inside (issue #16, item 8).
+    assertArgumentError(() => runLedger(null as never), "options");
+    assertArgumentError(() => runLedger(7 as never), "options");
+    assertArgumentError(() => ledgerRow("3.1", null as never), "options");
   });
 });

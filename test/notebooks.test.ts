@@ -48,18 +48,78 @@ describe("the runner reports failures", function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-runner-"))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("names the cell and the error of a throwing cell", async () => {
+  /** The cell id nbtool gave code cell `n` (from 1) of `file`. */
+  const idOf = (file: string, n: number) => JSON.parse(fs.readFileSync(file, "utf8")).cells.filter((c: any) => c.cell_type === "code")[n - 1].id;
+
+  it("names the cell and the error of a throwing cell, counting code cells from 1, with its id", async () => {
     const nb = writeNotebook(dir, "fails.ipynb", ["const a = 1;", 'throw new Error("boom " + a);', "console.log('never');"]);
     const result = await executeNotebook(nb, { html: false });
     assert.equal(result.ok, false);
-    assert.equal(result.error?.cell, 1);
+    assert.equal(result.error?.cell, 2);
+    assert.equal(result.error?.id, idOf(nb, 2));
     assert.match(result.error!.evalue, /boom 1/);
+    assert.equal(describeError("fails", result), `  fails, code cell 2 (id ${idOf(nb, 2)}, "throw new Error(\\"boom \\" + a);"): Error: boom 1`);
   });
 
   it("reports a TypeScript compile error", async () => {
     const nb = writeNotebook(dir, "typo.ipynb", ['const n: number = "not a number";']);
     const result = await executeNotebook(nb, { html: false });
     assert.equal(result.ok, false);
-    assert.equal(result.error?.cell, 0);
+    assert.equal(result.error?.cell, 1);
+    assert.equal(result.error?.ename, "TypeScript compile error");
+  });
+
+  it("fails a notebook whose cell throws later from a timer", async () => {
+    // Old runner: "ok" and exit 0, although the executed copy held the UncaughtException.
+    const nb = writeNotebook(dir, "late.ipynb", [
+      "const a = 1;",
+      'setTimeout(() => { throw new Error("late"); }, 10);\nawait new Promise((r) => setTimeout(r, 200));',
+      "console.log('after');",
+    ]);
+    const result = await executeNotebook(nb, { html: false });
+    assert.equal(result.ok, false, "a late exception passed as ok");
+    assert.deepEqual([result.error?.cell, result.error?.id, result.error?.ename, result.error?.evalue], [2, idOf(nb, 2), "UncaughtException", "Error: late"]);
+    // Due after its cell has finished (nbclient skips what a finished cell prints): read
+    // from the kernel's messages, attributed to that cell, and kept in the executed copy.
+    const after = writeNotebook(dir, "after.ipynb", ['setTimeout(() => { throw new Error("after the cell"); }, 0);', "const b = 2;"]);
+    const r1 = await executeNotebook(after, { html: false });
+    assert.deepEqual([r1.ok, r1.error?.cell, r1.error?.ename, r1.error?.evalue], [false, 1, "UncaughtException", "Error: after the cell"]);
+    const copy = JSON.parse(fs.readFileSync(r1.executed, "utf8"));
+    assert.ok(copy.cells[0].outputs.some((o: any) => o.name === "stderr" && /UncaughtException: Error: after the cell/.test([o.text].flat().join(""))));
+    assert.equal(copy.cells.length, 2, "the runner's settling cell is not in the executed copy");
+    const last = writeNotebook(dir, "last.ipynb", ["const a = 1;", 'setTimeout(() => { throw new Error("after the last cell"); }, 0);']);
+    const r3 = await executeNotebook(last, { html: false });
+    assert.deepEqual([r3.ok, r3.error?.cell, r3.error?.ename], [false, 2, "UncaughtException"]);
+    assert.match(r3.error!.evalue, /^Error: after the last cell/);
+    // A rejected promise nobody awaited is reported the same way.
+    const rejected = writeNotebook(dir, "rejected.ipynb", ['Promise.reject(new Error("nobody waits"));\nawait new Promise((r) => setTimeout(r, 200));']);
+    const r2 = await executeNotebook(rejected, { html: false });
+    assert.deepEqual([r2.ok, r2.error?.cell, r2.error?.ename], [false, 1, "UnhandledPromiseRejection"]);
+    assert.match(r2.error!.evalue, /nobody waits/);
+  });
+
+  it("names the cell that was running when the kernel died, with the kernel's last words", async () => {
+    // Old runner: "DeadKernelError: Kernel died", no cell.
+    // Its last words go straight to file descriptor 2, as V8's "FATAL ERROR: ... out of memory" does.
+    const nb = writeNotebook(dir, "dies.ipynb", ["const a = 1;", 'require("fs").writeSync(2, "FATAL ERROR: out of luck\\n");\nprocess.kill(process.pid, "SIGKILL");', "console.log(2);"]);
+    const result = await executeNotebook(nb, { html: false });
+    assert.equal(result.ok, false);
+    assert.deepEqual([result.error?.cell, result.error?.id, result.error?.ename], [2, idOf(nb, 2), "DeadKernelError"]);
+    assert.equal(result.error?.evalue, "the kernel died while this cell ran (it said: FATAL ERROR: out of luck)");
+  });
+
+  it("names a file that is not a notebook in one line, without a traceback", async () => {
+    // Old runner: the last six lines of a Python traceback.
+    const corrupt = path.join(dir, "corrupt.ipynb");
+    fs.writeFileSync(corrupt, '{"cells": [\n');
+    const result = await executeNotebook(corrupt, { html: false });
+    assert.equal(result.ok, false);
+    assert.equal(describeError("corrupt", result), `  corrupt: NotebookReadError: ${corrupt} is not a notebook: not valid JSON (Expecting value at line 2, column 1)`);
+    const empty = path.join(dir, "empty.ipynb");
+    fs.writeFileSync(empty, "");
+    assert.equal((await executeNotebook(empty, { html: false })).error?.evalue, `${empty} is not a notebook: not valid JSON (the file is empty)`);
+    const notNotebook = path.join(dir, "list.ipynb");
+    fs.writeFileSync(notNotebook, "[1, 2]");
+    assert.match((await executeNotebook(notNotebook, { html: false })).error!.evalue, new RegExp(`^${notNotebook} is not a valid notebook: .+$`));
   });
 });

@@ -19,7 +19,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
-import { dragSlider } from "./support/plotly";
+import { dragSlider, sliderFigure } from "./support/plotly";
+import { plotlyBundle, plotlyFigureHtml, scriptHashMetadata } from "../src/plots/plotly";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 
 const mtime = (f: string) => fs.statSync(f).mtimeMs;
@@ -238,6 +239,59 @@ describe("exported pages work offline in Chromium", function () {
           await page.close();
         }
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the pages' content security policy runs the workbook's own figures and nothing else an output carries", async () => {
+    // Old pages had no policy: the <script> and the onerror handler of an HTML output ran.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-csp-"));
+    try {
+      const bundle = plotlyBundle();
+      const { figure, script } = sliderFigure();
+      const drawn = plotlyFigureHtml(figure, { script: `${script}\ngd.setAttribute("data-figure-script", "ran");` });
+      const hostile = '<table><tr><td>a value</td></tr></table><script>window.injected = "script";</script><img alt="x" src="data:," onerror="window.injected = \'handler\'">';
+      const output = (html: string, metadata: Record<string, unknown>) => ({ output_type: "display_data", data: { "text/html": html, "text/plain": "[html]" }, metadata });
+      const cell = (id: string, outputs: unknown[]) => ({ cell_type: "code", id, metadata: {}, execution_count: 1, source: "show()", outputs });
+      const nb = {
+        cells: [
+          { cell_type: "markdown", id: "title", metadata: {}, source: "# CSP" },
+          cell("bundle", [output(bundle, scriptHashMetadata(bundle))]),
+          cell("figure", [output(drawn, scriptHashMetadata(drawn))]),
+          cell("hostile", [output(hostile, {})]),
+        ],
+        metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      };
+      const file = path.join(dir, "csp.ipynb");
+      fs.writeFileSync(file, JSON.stringify(nb));
+      const run = spawnSync(venvPython(), [path.join(paths.scripts, "export_html.py"), file, "--html-dir", path.join(dir, "html")], { encoding: "utf8" });
+      assert.equal(run.status, 0, run.stderr);
+      // The exporter names what the page will block.
+      assert.deepEqual(run.stderr.trim().split("\n"), [
+        "export_html: csp: code cell 3 carries a <script> the workbook's figures did not emit; the page's content security policy blocks it (the blog post keeps it)",
+        "export_html: csp: code cell 3 carries an inline event handler (on...=); the page's content security policy blocks it (the blog post keeps it)",
+      ]);
+      const { page, report } = await openOffline(context, path.join(dir, "html", "csp.html"));
+      try {
+        assert.equal(await waitForPlotly(page), 1);
+        assert.equal(await page.locator(".workbook-plotly").getAttribute("data-figure-script"), "ran", "the figure's own script ran");
+        const before = await plotlyState(page, 0);
+        assert.ok(await moveSlider(page, 0));
+        await page.waitForTimeout(600);
+        assert.notEqual(await plotlyState(page, 0), before, "the slider works under the policy");
+        assert.equal(await page.evaluate(() => (window as unknown as { injected?: string }).injected), undefined, "an output's script or handler ran");
+        assert.deepEqual([...report.blocked, ...report.failed, ...report.pageErrors], []);
+        // Exactly the two blocked pieces are reported, as the policy's violations.
+        const violations = report.consoleErrors.map((e) => /^Executing inline (script|event handler) violates the following Content Security Policy directive 'script-src /.exec(e)?.[1] ?? e);
+        assert.deepEqual(violations.sort(), ["event handler", "script"]);
+      } finally {
+        await page.close();
+      }
+      // The index page runs nothing at all.
+      assert.match(fs.readFileSync(path.join(publishDirs.html, "index.html"), "utf8"), /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -9,31 +9,8 @@ import { strict as assert } from "node:assert";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, type PlotlyFigure } from "../src/plots/plotly";
+import { sliderFigure } from "./support/plotly";
 
-
-/** A figure whose y values follow a slider through inline JS only (no kernel). */
-function sliderFigure(): { figure: PlotlyFigure; script: string; table: number[][] } {
-  const x = [0, 1, 2, 3, 4, 5, 6, 7];
-  // Precomputed "kernel" values: step k plots y = sin(x + k) (a shift, so the drawn path moves even
-  // under autorange, which a pure rescaling would hide).
-  const table = [0, 1, 2, 3, 4].map((k) => x.map((v) => Math.sin(v + k)));
-  const figure: PlotlyFigure = {
-    data: [{ type: "scatter", mode: "lines+markers", x, y: table[0], name: "curve" }],
-    layout: {
-      title: { text: "step 0" },
-      width: 600,
-      height: 400,
-      sliders: [{ active: 0, currentvalue: { prefix: "k = " }, steps: table.map((_, k) => ({ label: String(k), method: "skip", args: [] })) }],
-    },
-  };
-  const script = `
-    var table = ${JSON.stringify(table)};
-    gd.on("plotly_sliderchange", function () {
-      var k = gd.layout.sliders[0].active;
-      Plotly.update(gd, { y: [table[k]] }, { "title.text": "step " + k });
-    });`;
-  return { figure, script, table };
-}
 
 interface PageReport {
   requests: string[];

@@ -15,11 +15,13 @@ import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
 import { Vae } from "../src/vae/model";
 import { createAdam } from "../src/vae/adam";
-import { ImageSet, binarize, loadMnistPackage, splitTrainTest, subset } from "../src/vae/data";
+import { ImageSet, binarize } from "../src/vae/data";
+import { smallDigits } from "./support/digits";
 import { TrainingDivergedError, trainVae } from "../src/vae/trainer";
-import { activeUnits, evaluateElbo, iwaeLadder } from "../src/vae/evaluate";
+import { activeUnits, evaluateElbo, iwaeLadder, iwaePlan } from "../src/vae/evaluate";
 import { loadCheckpoint } from "../src/vae/checkpoint";
 import { buildProgram } from "../scripts/train";
+import { assertArgumentError } from "./support/assert";
 
 const SMALL = { hidden: [32], latentDim: 3 };
 
@@ -45,10 +47,7 @@ describe("Gaussian VAE", function () {
 
   before(async () => {
     await initBackend({ quiet: true });
-    const split = splitTrainTest(loadMnistPackage(), { seed: 0 });
-    // Small slices: 384 training digits (3 steps of 128), 200 test digits.
-    train = subset(split.train, Array.from({ length: 384 }, (_, i) => i));
-    test = subset(split.test, Array.from({ length: 200 }, (_, i) => i));
+    ({ train, test } = smallDigits());
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vae-test-"));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -217,6 +216,79 @@ describe("Gaussian VAE", function () {
     r.model.dispose();
   });
 
+  describe("edges: bad input is named before any work (issue #16, item 8)", () => {
+    /** A model whose every forward pass fails, to show that a check comes before the work. */
+    function noWork(model: Vae): Vae {
+      const fail = () => {
+        throw new Error("the work started before the check");
+      };
+      return Object.create(model, { encode: { value: fail }, decode: { value: fail }, loss: { value: fail } });
+    }
+
+    it("Vae.loss and the evaluations reject pixels outside [0, 1], NaN, and non-float32 tensors", () => {
+      const model = new Vae({ inputDim: 4, hidden: [3], latentDim: 2 }, 1);
+      const tensorsBefore = tf.memory().numTensors;
+      const bad: [number[], RegExp][] = [[[0, 1, 2, 0.5], /pixel 2 is 2/], [[0, NaN, 1, 1], /pixel 1 is NaN/], [[-0.5, 0, 1, 1], /pixel 0 is -0.5/]];
+      for (const [values, pattern] of bad) {
+        const x = tf.tensor2d(values, [1, 4]);
+        assertArgumentError(() => model.loss(x, 1), "x", pattern);
+        x.dispose();
+        const twoImages = Float32Array.from([...values, ...values]);
+        assertArgumentError(() => evaluateElbo(noWork(model), twoImages), "images", pattern);
+        assertArgumentError(() => activeUnits(noWork(model), twoImages), "images", pattern);
+      }
+      const ints = tf.tensor2d([0, 1, 1, 0], [1, 4], "int32");
+      assertArgumentError(() => model.loss(ints, 1), "x", /float32 tensor, got int32/);
+      assertArgumentError(() => model.encode(ints), "x", /float32 tensor, got int32/);
+      ints.dispose();
+      const z = tf.tensor2d([0, 1], [1, 2], "int32");
+      assertArgumentError(() => model.decoderLogits(z as tf.Tensor2D), "z", /float32 tensor, got int32/);
+      z.dispose();
+      assert.equal(tf.memory().numTensors, tensorsBefore, "a rejected call leaves no tensor behind");
+      // Valid input still works, with and without the check.
+      const x = tf.tensor2d([0, 1, 0.25, 1], [1, 4]);
+      const a = model.loss(x, 3);
+      const b = model.loss(x, 3, { validateArgs: false });
+      assert.equal(a.loss.dataSync()[0], b.loss.dataSync()[0]);
+      assert.ok(Number.isFinite(a.loss.dataSync()[0]));
+      tf.dispose([x, a.loss, a.recon, a.kl, b.loss, b.recon, b.kl]);
+      model.dispose();
+    });
+
+    it("the IWAE ladder checks its subset and its memory before drawing anything", () => {
+      const model = new Vae({ inputDim: 784, ...SMALL }, 1);
+      const x = binarize(test.images, "threshold");
+      // A standard error needs two images; this used to fail only after the whole pass.
+      assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 10], { subset: 1 }), "subset", /at least 2/);
+      // 10^6 draws × 200 images of float64 weights: refused up front (it used to overflow the stack).
+      assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 1_000_000]), "ks", /1000000 draws × 200 images/);
+      assert.deepEqual(iwaePlan(200, [1, 10, 100], 500), { draws: 100, examples: 200 });
+      // Large groups are averaged with a loop, not a spread into Math.max.
+      const lad = iwaeLadder(model, x, [1, 200_000], { subset: 2, maxBatch: 8192 });
+      assert.ok(Number.isFinite(lad.rungs[1].estimate.value) && lad.rungs[1].gapOverElbo.value > 0);
+      model.dispose();
+    });
+
+    it("a model too large to allocate, or a batch larger than the data, is named before training", async () => {
+      const shape = { inputDim: 784, hidden: [24, 16], latentDim: 3 };
+      const counted = new Vae(shape);
+      assert.equal(counted.parameterCount(), counted.variables().reduce((s, v) => s + v.size, 0), "parameters counted from the config");
+      counted.dispose();
+      assertArgumentError(() => new Vae({ inputDim: 784, hidden: [16], latentDim: 1_000_000_000 }), "latentDim", /16×1000000000/);
+      assertArgumentError(() => new Vae({ inputDim: 784, hidden: [3_000_000], latentDim: 2 }), "hidden[0]", /784×3000000/);
+      const tensorsBefore = tf.memory().numTensors;
+      await assert.rejects(
+        trainVae(train, null, { model: SMALL, batchSize: 100_000_000, progress: false }),
+        (e: Error) => e instanceof ArgumentError && e.argument === "batchSize" && /more than the 384 training images/.test(e.message),
+      );
+      await assert.rejects(
+        trainVae(train, null, { model: SMALL, progress: false, memoryLimit: 100_000 }),
+        (e: Error) => e instanceof ArgumentError && e.argument === "model" && /needs about 0\.00082 GB .*limit of 0\.0001 GB/.test(e.message),
+      );
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+    });
+  });
+
   describe("command line (scripts/train.ts)", () => {
     function parse(args: string[]): { error?: string; opts?: Record<string, unknown> } {
       let seen: Record<string, unknown> | undefined;
@@ -266,6 +338,8 @@ describe("Gaussian VAE", function () {
         [["train", "--bogus"], /unknown option '--bogus'/],
         [["evaluate", "--iwae-k", "0,10"], /--iwae-k/],
         [["evaluate", "--subset", "0"], /--subset/],
+        // One image has no standard error: refused at parse time, not after the IWAE pass (issue #16, item 8).
+        [["evaluate", "--subset", "1"], /--subset <n>.*must be an integer of at least 2/],
       ];
       for (const [args, pattern] of bad) {
         const { error } = parse(args);

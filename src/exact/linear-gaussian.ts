@@ -8,7 +8,7 @@
  * KL(q ‖ p(z | x)) (5.10) — so every identity can be checked to float64 precision.
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkNonEmpty, checkPositive } from "../errors";
+import { ArgumentError, checkInteger, checkNonEmpty, checkOptions, checkPositive } from "../errors";
 import {
   LOG_2PI,
   MatrixLike,
@@ -91,6 +91,7 @@ export class LinearGaussian implements LatentVariableModel {
    * Same seed and shape, same model.
    */
   static random(seed: number, options: { latentDim: number; dataDim: number; noiseStd?: number }): LinearGaussian {
+    checkOptions("options", options, "{latentDim, dataDim, noiseStd?}");
     const { latentDim, dataDim } = options;
     checkInteger("latentDim", latentDim, 1);
     checkInteger("dataDim", dataDim, 1);

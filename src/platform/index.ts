@@ -11,7 +11,9 @@
  *
  * plus the small runtime differences (yielding to the event loop, a terminal progress bar).
  */
+import { createHash } from "crypto";
 import * as nodeFs from "fs";
+import * as os from "os";
 import * as nodePath from "path";
 import * as zlib from "zlib";
 import type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOptions, RichDisplay } from "./types";
@@ -26,13 +28,41 @@ export const platformName = "node" as const;
  * tslab's display throws "Not ready" outside a kernel; this asks the flag it checks.
  */
 export function richDisplay(): RichDisplay | null {
+  let kernel: { lastWriteDisplayData: WriteDisplayData | null };
   try {
-    const kernel = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
-    if (kernel.lastWriteDisplayData == null) return null;
-    return (require("tslab") as { display: RichDisplay }).display;
+    kernel = require("tslab/dist/jupyter");
   } catch {
     return null;
   }
+  if (kernel.lastWriteDisplayData == null) return null;
+  const display = (require("tslab") as { display: RichDisplay }).display;
+  return {
+    // tslab's display sends no metadata; with some, write to its channel directly.
+    html: (s, metadata) => (metadata ? kernel.lastWriteDisplayData!({ data: { "text/html": s }, metadata, transient: {} }, false) : display.html(s)),
+    svg: (s) => display.svg(s),
+    png: (b) => display.png(b),
+    markdown: (s) => display.markdown(s),
+    text: (s) => display.text(s),
+  };
+}
+
+type WriteDisplayData = (data: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+/** SHA-256 of some texts (UTF-8) and bytes, in order, as hex (data fingerprints in checkpoints). */
+export function sha256Hex(parts: (string | Uint8Array)[]): string {
+  const hash = createHash("sha256");
+  for (const p of parts) hash.update(p);
+  return hash.digest("hex");
+}
+
+/** Memory the machine has, for the trainer's up-front size check. */
+export function totalMemory(): number {
+  return os.totalmem();
+}
+
+/** SHA-256 of a UTF-8 text, base64 (content-security-policy script hashes). */
+export function sha256Base64(text: string): string | null {
+  return createHash("sha256").update(text, "utf8").digest("base64");
 }
 
 /** The backends to try, fastest first. */

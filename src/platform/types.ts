@@ -2,7 +2,8 @@
 
 /** What show.* sends rich output to: tslab's display, or the browser kernel's Jupyter messages. */
 export interface RichDisplay {
-  html(s: string): void;
+  /** `metadata` travels with the output (the Plotly helpers vouch for their scripts there). */
+  html(s: string, metadata?: Record<string, unknown>): void;
   svg(s: string): void;
   png(b: Uint8Array): void;
   markdown(s: string): void;

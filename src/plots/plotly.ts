@@ -18,7 +18,7 @@
  */
 import { ArgumentError } from "../errors";
 import { show } from "../notebook";
-import { plotlyBundleFile, type PlotlyBundleFile } from "../platform";
+import { plotlyBundleFile, sha256Base64, type PlotlyBundleFile } from "../platform";
 
 /** A Plotly figure: traces, layout and config, as in `Plotly.newPlot(div, data, layout, config)`. */
 export interface PlotlyFigure {
@@ -167,11 +167,31 @@ export function plotlyFigureHtml(figure: PlotlyFigure, options: PlotlyFigureOpti
   );
 }
 
+/** Where an output's metadata lists the hashes of the scripts the workbook itself put in it. */
+export const SCRIPT_HASHES_METADATA = "vae-workbook/script-hashes";
+
+/**
+ * Output metadata vouching for the inline scripts of `html` (which this module wrote): their
+ * CSP hashes, 'sha256-<base64>' of each script's text as a browser hashes it (line breaks
+ * normalized to \n). The exported page's content security policy allows exactly these, so a
+ * script or event handler that any other output carries does not run there.
+ */
+export function scriptHashMetadata(html: string): Record<string, string[]> {
+  const hashes: string[] = [];
+  for (const m of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script\s*>/gi)) {
+    const hash = sha256Base64(m[1].replace(/\r\n?/g, "\n"));
+    // No synchronous SHA-256 in the browser kernel, whose outputs are no exported pages.
+    if (hash === null) return {};
+    hashes.push(`sha256-${hash}`);
+  }
+  return { [SCRIPT_HASHES_METADATA]: hashes };
+}
+
 /** Shows the Plotly bundle (once per notebook, in its setup cell). */
 export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): void {
   const html = plotlyBundle(options);
   const { version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
-  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`);
+  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`, scriptHashMetadata(html));
 }
 
 /** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
@@ -179,5 +199,5 @@ export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = 
   const html = plotlyFigureHtml(figure, options);
   const title = (figure.layout ?? {})["title"];
   const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
-  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`);
+  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`, scriptHashMetadata(html));
 }

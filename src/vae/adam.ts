@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "../errors";
 import type { NamedTensor } from "./checkpoint";
+import { instanceTag } from "../platform";
 
 /** Adam for the current backend: NativeAdam on tfjs-node, LeanAdam elsewhere. */
 export function createAdam(learningRate: number): LeanAdam | NativeAdam {
@@ -292,7 +293,7 @@ export class NativeAdam extends AdamState {
 
   /** A new TensorFlow resource variable holding a copy of `init`; returns its handle id. */
   private resource(init: tf.Tensor): number {
-    const name = `vae_workbook_adam_${process.pid}_${resourceCounter++}`;
+    const name = `vae_workbook_adam_${instanceTag}_${resourceCounter++}`;
     const [handle] = this.B.executeOp(
       "VarHandleOp",
       [

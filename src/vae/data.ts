@@ -5,7 +5,7 @@
  */
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
-import { fs, gunzip, mnistDigits, path, preloadMnistDigits } from "../platform";
+import { fs, gunzip, mnistDigits, path, preloadMnistDigits, sha256Hex } from "../platform";
 
 export interface ImageSet {
   /** n × (height·width) pixel intensities in [0, 1], row-major. */
@@ -215,14 +215,31 @@ export function binarize(images: Float32Array, mode: Binarization, rng?: Rng): F
   return out;
 }
 
+/**
+ * A short content hash of an ImageSet (sizes, pixels, labels): a checkpoint records those
+ * of its train and test sets, so a run resumes, and is evaluated, on the data it was trained on.
+ */
+export function fingerprint(set: ImageSet): string {
+  return sha256Hex([
+    `${set.n}x${set.height}x${set.width}:`,
+    new Uint8Array(set.images.buffer, set.images.byteOffset, set.images.byteLength),
+    new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength),
+  ]).slice(0, 16);
+}
+
 /** Checks that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
 export function checkImageSet(name: string, set: ImageSet): void {
   checkInteger(`${name}.n`, set.n, 1);
   if (set.images.length !== set.n * pixels(set)) {
     throw new ArgumentError(name, `images has ${set.images.length} values, expected n·height·width = ${set.n * pixels(set)}`);
   }
-  for (let i = 0; i < set.images.length; i++) {
-    const v = set.images[i];
+  checkPixels(name, set.images);
+}
+
+/** Every value is a pixel intensity in [0, 1] (NaN is not). */
+export function checkPixels(name: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (!(v >= 0 && v <= 1)) throw new ArgumentError(name, `pixel ${i} is ${v}; images must lie in [0, 1]`);
   }
 }

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
 import { Vae } from "./model";
+import { checkPixels } from "./data";
 import { Estimate, monteCarloMean } from "../estimators";
 
 /** Mean over examples with its standard error, as the exact side reports estimates. */
@@ -21,6 +22,30 @@ export function meanAndStdError(values: ArrayLike<number>): Estimate {
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
+}
+
+/** The number of images in `images` (at least `min`), each pixel checked to lie in [0, 1]. */
+function countImages(model: Vae, images: Float32Array, min = 1): number {
+  const d = model.config.inputDim;
+  const n = images.length / d;
+  if (!Number.isInteger(n) || n < min) {
+    throw new ArgumentError("images", `${images.length} values are not ${min > 1 ? `${min} or more images` : "a whole number of images"} of ${d} pixels`);
+  }
+  checkPixels("images", images);
+  return n;
+}
+
+/** Most log-weights one evaluation may hold: 2²⁷ float64s, 1 GiB. */
+export const MAX_IMPORTANCE_WEIGHTS = 2 ** 27;
+
+function checkWeightBudget(argument: string, draws: number, examples: number): void {
+  if (draws * examples > MAX_IMPORTANCE_WEIGHTS) {
+    throw new ArgumentError(
+      argument,
+      `${draws} draws × ${examples} images = ${(draws * examples).toExponential(2)} importance weights ` +
+        `(${((draws * examples * 8) / 2 ** 30).toFixed(1)} GiB) exceed the limit of ${MAX_IMPORTANCE_WEIGHTS} (1 GiB); use fewer draws or fewer images`,
+    );
+  }
 }
 
 export interface ElboReport {
@@ -37,8 +62,7 @@ export interface ElboReport {
 /** Test −ELBO with its parts, one seeded reparameterized draw per example. */
 export function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): ElboReport {
   const d = model.config.inputDim;
-  const n = images.length / d;
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError("images", `length ${images.length} is not a positive multiple of ${d}`);
+  const n = countImages(model, images);
   const batch = options.batchSize ?? 500;
   checkInteger("batchSize", batch, 1);
   const rng = new Rng(`eval/${options.seed ?? 0}`);
@@ -47,7 +71,7 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
   for (let start = 0; start < n; start += batch) {
     const end = Math.min(n, start + batch);
     const [r, k] = tf.tidy(() => {
-      const out = model.loss(rows(images, d, start, end), rng.int32());
+      const out = model.loss(rows(images, d, start, end), rng.int32(), { validateArgs: false });
       return [out.recon, out.kl];
     });
     recon.set(r.dataSync(), start);
@@ -70,8 +94,8 @@ export function logImportanceWeights(
 ): Float64Array[] {
   checkInteger("k", k, 1);
   const d = model.config.inputDim;
-  const n = images.length / d;
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError("images", `length ${images.length} is not a positive multiple of ${d}`);
+  const n = countImages(model, images);
+  checkWeightBudget("k", k, n);
   const maxBatch = options.maxBatch ?? 4096; // draws × examples decoded at once
   const rng = new Rng(`iwae/${options.seed ?? 0}`);
   const out = Array.from({ length: k }, () => new Float64Array(n));
@@ -103,12 +127,14 @@ export function logImportanceWeights(
   return out;
 }
 
-function logMeanExp(values: number[]): number {
-  const mx = Math.max(...values);
+/** log mean exp of values[start..end), stably (a loop: a spread into Math.max overflows the stack beyond ~10⁵ values). */
+function logMeanExp(values: ArrayLike<number>, start: number, end: number): number {
+  let mx = -Infinity;
+  for (let i = start; i < end; i++) mx = Math.max(mx, values[i]);
   if (!Number.isFinite(mx)) return mx;
   let s = 0;
-  for (const v of values) s += Math.exp(v - mx);
-  return mx + Math.log(s / values.length);
+  for (let i = start; i < end; i++) s += Math.exp(values[i] - mx);
+  return mx + Math.log(s / (end - start));
 }
 
 export interface IwaeRung {
@@ -132,20 +158,32 @@ export interface IwaeLadder {
  * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
  * must divide K). The per-example values are then averaged over the subset.
  */
+/**
+ * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
+ * K = max(ks) draws for each of `examples` images. Checks everything before any work:
+ * the ks, a subset of at least two images (a standard error needs two), and the memory
+ * of the K × examples table of log-weights.
+ */
+export function iwaePlan(imageCount: number, ks: number[], subset?: number): { draws: number; examples: number } {
+  if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
+  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
+  const K = ks.reduce((a, b) => Math.max(a, b));
+  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
+  if (subset !== undefined) checkInteger("subset", subset, 2);
+  const n = Math.min(imageCount, subset ?? imageCount);
+  if (n < 2) throw new ArgumentError("images", `the ladder's standard errors need at least 2 images, got ${n}`);
+  checkWeightBudget("ks", K, n);
+  return { draws: K, examples: n };
+}
+
 export function iwaeLadder(
   model: Vae,
   images: Float32Array,
   ks: number[],
   options: { seed?: number; subset?: number; maxBatch?: number } = {},
 ): IwaeLadder {
-  if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
-  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
-  const K = Math.max(...ks);
-  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
   const d = model.config.inputDim;
-  const nAll = images.length / d;
-  const n = Math.min(nAll, options.subset ?? nAll);
-  checkInteger("subset", n, 1);
+  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset);
   const logw = logImportanceWeights(model, images.subarray(0, n * d), K, options);
   const elboPer = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -153,15 +191,13 @@ export function iwaeLadder(
     for (let i = 0; i < K; i++) s += logw[i][j];
     elboPer[j] = s / K;
   }
+  const column = new Float64Array(K);
   const rungs = ks.map((k) => {
     const per = new Float64Array(n);
     for (let j = 0; j < n; j++) {
+      for (let i = 0; i < K; i++) column[i] = logw[i][j];
       let s = 0;
-      for (let g = 0; g < K / k; g++) {
-        const group: number[] = [];
-        for (let i = g * k; i < (g + 1) * k; i++) group.push(logw[i][j]);
-        s += logMeanExp(group);
-      }
+      for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
     return { k, estimate: meanAndStdError(per), gapOverElbo: meanAndStdError(per.map((v, j) => v - elboPer[j])) };
@@ -185,8 +221,7 @@ export function iwaeLogLikelihood(
  */
 export function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): { count: number; variances: number[] } {
   const d = model.config.inputDim;
-  const n = images.length / d;
-  if (!Number.isInteger(n) || n < 2) throw new ArgumentError("images", "needs at least two images");
+  const n = countImages(model, images, 2);
   const means = tf.tidy(() => {
     const q = model.encode(tf.tensor2d(images, [n, d]));
     return tf.moments(q.base.loc, 0).variance;

@@ -21,6 +21,7 @@ import { Bernoulli } from "../distributions/bernoulli";
 import { Independent } from "../distributions/independent";
 import { kl } from "../distributions/kl";
 import { instanceTag } from "../platform";
+import { checkPixels } from "./data";
 
 export interface VaeConfig {
   /** Pixels per image (784 for 28×28). */
@@ -53,6 +54,9 @@ export function resolveGradientMode(mode: VaeConfig["gradient"]): GradientMode {
 
 export type GradientMode = "transposed" | "flags" | "builtin";
 
+/** The most values one weight matrix may hold: 2³¹ − 1 float32s, 8 GiB (beyond it typed arrays and kernels give up). */
+export const MAX_LAYER_VALUES = 2 ** 31 - 1;
+
 export function checkVaeConfig(config: VaeConfig): void {
   checkInteger("inputDim", config.inputDim, 1);
   checkInteger("latentDim", config.latentDim, 1);
@@ -61,6 +65,38 @@ export function checkVaeConfig(config: VaeConfig): void {
   if (config.gradient !== undefined && !["auto", "transposed", "flags", "builtin"].includes(config.gradient)) {
     throw new ArgumentError("gradient", `must be "auto", "transposed", "flags" or "builtin", got "${config.gradient}"`);
   }
+  // Each weight matrix fanIn × fanOut, named by the size that makes it too large, before anything is allocated.
+  const widths: [string, number][] = [["inputDim", config.inputDim], ...config.hidden.map((h, i): [string, number] => [`hidden[${i}]`, h])];
+  const latent: [string, number] = ["latentDim", config.latentDim];
+  for (const [a, b] of pairs(widths.concat([latent]))) {
+    if (a[1] * b[1] > MAX_LAYER_VALUES) {
+      const [named] = [a, b].sort((p, q) => q[1] - p[1]);
+      throw new ArgumentError(
+        named[0],
+        `${named[1]} gives a ${a[1]}×${b[1]} weight matrix (${(a[1] * b[1]).toExponential(2)} values); a layer may hold at most ${MAX_LAYER_VALUES} (8 GiB)`,
+      );
+    }
+  }
+}
+
+/** Weights and biases of a VAE of this shape, counted without building it. */
+export function vaeParameterCount(config: VaeConfig): number {
+  const { inputDim, hidden, latentDim } = config;
+  const dense = ([fanIn, fanOut]: [number, number]) => fanIn * fanOut + fanOut;
+  const top = hidden.length ? hidden[hidden.length - 1] : inputDim;
+  const encoder = pairs([inputDim, ...hidden]).map(dense);
+  const decoder = pairs([latentDim, ...hidden.slice().reverse(), inputDim]).map(dense);
+  return [...encoder, ...decoder].reduce((a, b) => a + b, 0) + 2 * dense([top, latentDim]);
+}
+
+/** Consecutive pairs: the (fanIn, fanOut) of each encoder layer; the decoder mirrors them. */
+function pairs<T>(xs: T[]): [T, T][] {
+  return xs.slice(1).map((x, i) => [xs[i], x]);
+}
+
+/** Rejects anything but float32 (tfjs-node would fail deep inside with "Invalid TF_Status: 3"). */
+function checkFloat32(name: string, t: tf.Tensor): void {
+  if (t.dtype !== "float32") throw new ArgumentError(name, `must be a float32 tensor, got ${t.dtype}`);
 }
 
 type Activation = "relu" | "linear";
@@ -219,6 +255,7 @@ export class Vae {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
       throw new ArgumentError("x", `must have shape [n, ${this.config.inputDim}], got [${x.shape}]`);
     }
+    checkFloat32("x", x);
     // tidy keeps only tensors, so compute the parameters inside it and wrap them outside.
     const [loc, scale] = tf.tidy(() => {
       let h: tf.Tensor2D = x;
@@ -235,6 +272,7 @@ export class Vae {
     if (z.rank !== 2 || z.shape[1] !== this.config.latentDim) {
       throw new ArgumentError("z", `must have shape [n, ${this.config.latentDim}], got [${z.shape}]`);
     }
+    checkFloat32("z", z);
     return tf.tidy(() => {
       let h: tf.Tensor2D = z;
       for (const l of this.decoderLayers) h = this.dense(h, l, "relu");
@@ -250,8 +288,15 @@ export class Vae {
   /**
    * Minus equation (5.9) for a batch x ∈ {0,1}^{n×D} (or [0,1] intensities):
    * recon = log p_θ(x|z) at z = μ + σ⊙ε (one draw, seeded), kl = KL(q_φ(z|x) ‖ p(z)).
+   * Pixels outside [0, 1] (or NaN) are rejected; that check reads x back from the backend,
+   * so callers that have checked their images once (the trainer, the evaluations) pass
+   * `validateArgs: false`.
    */
-  loss(x: tf.Tensor2D, seed?: number): VaeLoss {
+  loss(x: tf.Tensor2D, seed?: number, options: { validateArgs?: boolean } = {}): VaeLoss {
+    if (options.validateArgs ?? true) {
+      checkFloat32("x", x);
+      checkPixels("x", x.dataSync());
+    }
     return tf.tidy(() => {
       const q = this.encode(x);
       const z = q.rsample([], seed) as tf.Tensor2D;
@@ -299,7 +344,7 @@ export class Vae {
   }
 
   parameterCount(): number {
-    return this.variables().reduce((s, v) => s + v.size, 0);
+    return vaeParameterCount(this.config);
   }
 
   dispose(): void {

@@ -7,12 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
-import { Vae, VaeConfig, DEFAULT_VAE_CONFIG, checkVaeConfig } from "./model";
-import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, permutation, pixels } from "./data";
+import { Vae, VaeConfig, DEFAULT_VAE_CONFIG, checkVaeConfig, vaeParameterCount } from "./model";
+import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from "./checkpoint";
+import { holdsRun, inspectCheckpointDir, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint } from "./checkpoint";
 import { createAdam } from "./adam";
-import { isInteractiveTerminal, progressBar, yieldToEventLoop } from "../platform";
+import { isInteractiveTerminal, progressBar, totalMemory, yieldToEventLoop } from "../platform";
 
 export interface EpochRecord {
   epoch: number;
@@ -44,10 +44,18 @@ export interface TrainOptions {
   learningRate?: number;
   seed?: number;
   binarization?: Binarization;
-  /** Write a checkpoint after every epoch into this folder. */
+  /**
+   * Write a checkpoint after every epoch into this folder. A fresh run refuses a folder that
+   * already holds a run (nothing is overwritten); with `resume` it may also name one epoch
+   * folder of a run (`RUN/epoch-0002`), to continue from that epoch.
+   */
   checkpointDir?: string;
-  /** Continue from checkpointDir's latest checkpoint when one exists. */
+  /** Continue from the checkpoint in checkpointDir (an error when there is none). */
   resume?: boolean;
+  /** How the data was chosen, e.g. {data: "mnist", testFraction: 0.2}: stored in checkpoints, quoted when other data is given. */
+  dataSource?: Record<string, string | number>;
+  /** Refuse models whose training state would exceed this many bytes (default: the machine's memory). */
+  memoryLimit?: number;
   /** Evaluate test −ELBO after each epoch (default true when test data is given). */
   evaluate?: boolean;
   /** Show a cli-progress bar (default: when stdout is a terminal). */
@@ -74,16 +82,28 @@ export class TrainingDivergedError extends Error {
   constructor(readonly epoch: number, readonly step: number, readonly value: number, hint: string) {
     super(
       `training diverged: the loss is ${value} at epoch ${epoch}, step ${step}. ${hint}` +
-        " Try a lower learning rate, and check the data for values outside [0, 1].",
+        // The images were checked to lie in [0, 1] before training, so the step size is what is left.
+        " Try a lower learning rate.",
     );
     this.name = "TrainingDivergedError";
   }
 }
 
-interface Meta {
+/** What a checkpoint records of its data: how it was chosen and content hashes of both sets. */
+export interface CheckpointData {
+  source: Record<string, string | number> | null;
+  train: string;
+  test: string | null;
+}
+
+/** The trainer's part of a checkpoint's model.json (`meta`). */
+export interface TrainMeta {
   options: Required<Pick<TrainOptions, "batchSize" | "learningRate" | "seed" | "binarization" | "epochs">>;
   history: EpochRecord[];
+  /** Absent in checkpoints written before data was recorded. */
+  data?: CheckpointData;
 }
+type Meta = TrainMeta;
 
 export function resolveTrainOptions(options: TrainOptions) {
   const o = {
@@ -107,6 +127,34 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
   return binarize(test.images, binarization, new Rng(`test-binarize/${seed}`));
 }
 
+const formatSource = (source: Record<string, string | number>) => Object.entries(source).map(([k, v]) => `${k} ${v}`).join(", ");
+
+/** A checkpoint resumes (and is evaluated) only on the data it was trained on. */
+export function checkSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
+  if (!saved) return;
+  const source = saved.source ? ` (${formatSource(saved.source)})` : "";
+  for (const part of ["train", "test"] as const) {
+    const mine = now[part];
+    if (mine && saved[part] && mine !== saved[part]) {
+      throw new ArgumentError(part, `the ${part} images differ from those the checkpoint ${where} was trained with${source}; use the same data`);
+    }
+  }
+}
+
+const gb = (bytes: number) => Number((bytes / 1e9).toPrecision(2));
+
+/** Weights, gradients and Adam's two moments: 16 bytes per parameter, checked before anything is allocated. */
+function checkMemory(config: VaeConfig, limit: number): void {
+  const bytes = 16 * vaeParameterCount(config);
+  if (bytes > limit) {
+    throw new ArgumentError(
+      "model",
+      `${config.inputDim}-${config.hidden.join("-")}-${config.latentDim} has ${vaeParameterCount(config)} parameters; training needs about ${gb(bytes)} GB ` +
+        `(weights, gradients and Adam's two moments), more than the limit of ${gb(limit)} GB; use smaller hidden layers or latent dimension`,
+    );
+  }
+}
+
 /** A checkpoint resumes only under the options and architecture it was trained with. */
 function checkResumable(saved: Meta["options"], savedConfig: VaeConfig, o: Meta["options"], config: VaeConfig, dir: string): void {
   for (const key of ["batchSize", "learningRate", "seed", "binarization"] as const) {
@@ -127,16 +175,34 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   const config = { ...DEFAULT_VAE_CONFIG, ...options.model, inputDim: pixels(train) };
   checkVaeConfig(config);
   if (test && pixels(test) !== config.inputDim) throw new ArgumentError("test", `has ${pixels(test)} pixels per image, train has ${config.inputDim}`);
+  if (o.batchSize > train.n) throw new ArgumentError("batchSize", `${o.batchSize} is more than the ${train.n} training images; use at most ${train.n}`);
+  checkMemory(config, options.memoryLimit ?? totalMemory());
+  // The checkpoint folder is settled before any work: nothing of an earlier run is overwritten.
+  const dir = options.checkpointDir;
+  const run = dir ? inspectCheckpointDir(dir) : null;
+  // What checkpoints record of the data (content hashes: only a run with checkpoints needs them).
+  const data: CheckpointData | null = run ? { source: options.dataSource ?? null, train: fingerprint(train), test: test ? fingerprint(test) : null } : null;
+  if (options.resume && !(run && holdsRun(run))) {
+    throw new ArgumentError("resume", dir ? `${dir} holds no checkpoint to resume; start without resume for a fresh run there` : "needs a checkpointDir");
+  }
+  if (run && !options.resume && holdsRun(run)) {
+    const what = run.epochFolder ? "is an epoch folder of a run" : `already holds a run (${run.epochs.join(", ") || "latest.json"})`;
+    throw new ArgumentError("checkpointDir", `${dir} ${what}; resume it, or give the new run another folder`);
+  }
+  if (run) prepareCheckpointDir(run.runDir);
 
   let model: Vae;
   let history: EpochRecord[] = [];
   let startEpoch = 0;
   let globalStep = 0;
   let optimizerState: { name: string; tensor: tf.Tensor }[] | null = null;
-  if (options.resume && options.checkpointDir && hasCheckpoint(options.checkpointDir)) {
-    const ck = loadCheckpoint<Meta>(options.checkpointDir);
+  /** The newest checkpoint on disk for this run: what a divergence falls back to. */
+  let lastGood: string | null = null;
+  if (options.resume && dir) {
+    const ck = loadCheckpoint<Meta>(dir);
     try {
-      checkResumable(ck.meta.options, ck.config, o, config, options.checkpointDir);
+      checkResumable(ck.meta.options, ck.config, o, config, dir);
+      checkSameData(ck.meta.data, data!, ck.path);
     } catch (error) {
       ck.model.dispose();
       tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
@@ -147,6 +213,9 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
     history = ck.meta.history;
     startEpoch = ck.epoch;
     globalStep = ck.step;
+    lastGood = ck.path;
+    // Resuming from an earlier epoch folder: it becomes the run's latest before the run goes on.
+    if (run?.epochFolder && startEpoch < o.epochs) pointLatestAt(run.epochFolder);
   } else {
     model = new Vae(config, o.seed);
   }
@@ -188,7 +257,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
         const seed = noise.int32();
         const t0 = performance.now();
         const x = tf.tensor2d(batchBuf.subarray(0, m * d), [m, d]);
-        const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed).loss, vars);
+        const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed, { validateArgs: false }).loss, vars);
         const value = cost.dataSync()[0];
         // The guard runs before the update, so a NaN never reaches the weights.
         const ok = Number.isFinite(value);
@@ -201,7 +270,11 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
             epoch,
             s + 1,
             value,
-            options.checkpointDir ? `The last good checkpoint is in ${options.checkpointDir}.` : "No checkpoint was being written.",
+            lastGood
+              ? `The last good checkpoint is ${lastGood}.`
+              : dir
+                ? "No checkpoint was written: the run diverged before its first epoch ended."
+                : "No checkpoint was being written.",
           );
         }
         lossSum += value * m;
@@ -226,11 +299,11 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
         record.testKl = r.kl.value;
       }
       history.push(record);
-      if (options.checkpointDir) {
-        await saveCheckpoint<Meta>(options.checkpointDir, model, optimizer, {
+      if (run) {
+        lastGood = await saveCheckpoint<Meta>(run.runDir, model, optimizer, {
           epoch,
           step: globalStep,
-          meta: { options: o, history },
+          meta: { options: o, history, data: data! },
         });
       }
       if (options.onEpoch) await options.onEpoch(record, model);

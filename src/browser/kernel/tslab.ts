@@ -11,7 +11,7 @@ export type DisplayMessage =
 
 export interface Display {
   javascript(s: string): void;
-  html(s: string): void;
+  html(s: string, metadata?: Record<string, unknown>): void;
   markdown(s: string): void;
   latex(s: string): void;
   svg(s: string): void;
@@ -35,15 +35,15 @@ let displayCounter = 0;
 export function createTslabModule(send: (message: DisplayMessage) => void) {
   const makeDisplay = (id?: string): Display => {
     let shown = false;
-    const raw = (contentType: string, b: string | Uint8Array) => {
+    const raw = (contentType: string, b: string | Uint8Array, metadata: object = {}) => {
       const data = { [contentType]: b instanceof Uint8Array ? base64(b) : b };
-      if (id && shown) send({ type: "update_display_data", content: { data, metadata: {}, transient: { display_id: id } } });
-      else send({ type: "display_data", content: { data, metadata: {}, ...(id ? { transient: { display_id: id } } : {}) } });
+      if (id && shown) send({ type: "update_display_data", content: { data, metadata, transient: { display_id: id } } });
+      else send({ type: "display_data", content: { data, metadata, ...(id ? { transient: { display_id: id } } : {}) } });
       shown = true;
     };
     return {
       javascript: (s) => raw("text/javascript", s),
-      html: (s) => raw("text/html", s),
+      html: (s, metadata?: Record<string, unknown>) => raw("text/html", s, metadata),
       markdown: (s) => raw("text/markdown", s),
       latex: (s) => raw("text/latex", s),
       svg: (s) => raw("image/svg+xml", s),

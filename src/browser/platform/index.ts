@@ -161,3 +161,19 @@ export function progressBar(_options: ProgressBarOptions): ProgressBar {
 }
 
 export const instanceTag = "browser";
+
+/** No synchronous SHA-256 in a browser (crypto.subtle is async): script hashes are for exported pages. */
+export function sha256Base64(_text: string): string | null {
+  return null;
+}
+
+/** Checkpoints record data fingerprints; checkpoints are files, which the browser has not. */
+export function sha256Hex(_parts: (string | Uint8Array)[]): string {
+  throw new NotAvailableInBrowserError("content hashes of data (checkpoint fingerprints)", FILES_INSTEAD);
+}
+
+/** What a page may hold: the device's memory where the browser says, else a tab's usual 4 GiB. */
+export function totalMemory(): number {
+  const gib = (globalThis.navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return (gib ?? 4) * 2 ** 30;
+}
