@@ -157,6 +157,8 @@ function buildSite(): void {
     "--settings-overrides", path.join(liteDirs.config, "overrides.json"),
     "--lite-dir", liteDirs.config,
     "--contents", paths.notebooks,
+    // The series configuration is the build's, not a file for readers.
+    "--LiteBuildConfig.extra_ignore_contents=series\\.json",
     "--output-dir", liteDirs.site,
     `--LiteBuildConfig.federated_extensions=${path.join(liteDirs.extension, "labextension")}`,
     "--ignore-sys-prefix",

@@ -44,14 +44,26 @@ TEMPLATES = os.path.join(HERE, "templates")
 KATEX_DIST = os.path.join(ROOT, "node_modules", "katex", "dist")
 ASSETS = "assets"
 
-# The article's own front matter (shared/article/part1-from-vae.md): same category, same tags.
-BLOG_CATEGORIES = ["人工智能"]
-BLOG_TAGS = ["生成模型", "概率图模型", "VAE"]
-SERIES_TITLE = "生成模型系列（一）：从 VAE 出发"
 RUN_IN_BROWSER = "在浏览器中运行 / Run in your browser"
 
 
-def lite_url(stem=None):
+def series_part(nb):
+    """The series part a notebook belongs to (notebooks/series.json), from the executed copy's
+    metadata (scripts/nbexec.py writes it); part 1 for a notebook from outside the series."""
+    from series import load_series  # sibling module
+
+    series = load_series()
+    number = nb.metadata.get("workbook", {}).get("part", 1) if hasattr(nb, "metadata") else 1
+    part = next((p for p in series["parts"] if p["part"] == number), series["parts"][0])
+    return series, part
+
+
+def notebook_source(nb, stem):
+    """The notebook's path inside notebooks/ (and so in the browser edition's file tree)."""
+    return nb.metadata.get("workbook", {}).get("source") or f"{stem}.ipynb"
+
+
+def lite_url(source=None):
     """The browser edition (build/lite, a JupyterLite site): the whole workbook, or one notebook.
 
     Its base is one setting, WORKBOOK_LITE_URL; the default "../lite/" works when build/ is
@@ -59,7 +71,7 @@ def lite_url(stem=None):
     scripts/paths.ts liteUrl() reads the same setting for the index page."""
     base = os.environ.get("WORKBOOK_LITE_URL") or "../lite/"
     base = base if base.endswith("/") else base + "/"
-    return base + "lab/index.html" + (f"?path={stem}.ipynb" if stem else "")
+    return base + "lab/index.html" + (f"?path={source}" if source else "")
 
 
 # --------------------------------------------------------------------------- math
@@ -287,8 +299,8 @@ def export_page(nb, name, html_dir):
     body, errors = collector.substitute(body)
     nav = (
         '<nav class="workbook-nav"><a href="index.html">← 目录 · 等式总账</a>'
-        f'<a class="workbook-run-in-browser" href="{htmllib.escape(lite_url(stem))}">▶ {RUN_IN_BROWSER}</a>'
-        f"<span>{htmllib.escape(SERIES_TITLE)}</span></nav>"
+        f'<a class="workbook-run-in-browser" href="{htmllib.escape(lite_url(notebook_source(nb, stem)))}">▶ {RUN_IN_BROWSER}</a>'
+        f"<span>{htmllib.escape(series_part(nb)[1]['title'])}</span></nav>"
     )
     body = body.replace("<main>", "<main>\n" + nav, 1)
     body = with_policy(body, content_security_policy(vouched_scripts(nb, stem)))
@@ -367,15 +379,17 @@ def export_blog(nb, name, blog_dir, created=None):
     stem = os.path.splitext(name)[0]
     os.makedirs(blog_dir, exist_ok=True)
     meta = nb.metadata.get("blog", {}) if hasattr(nb, "metadata") else {}
-    title = meta.get("title") or f"{SERIES_TITLE} · 笔记 {strip_math(notebook_title(nb, stem))}"
+    series, part = series_part(nb)
+    # The front matter of the part's article (notebooks/series.json), with the workbook's own tags.
+    title = meta.get("title") or f"{part['title']} · 笔记 {strip_math(notebook_title(nb, stem))}"
     created = created or meta.get("createdAt") or os.environ.get("WORKBOOK_BLOG_DATE") or datetime.date.today().isoformat()
-    categories = meta.get("categories") or BLOG_CATEGORIES
-    tags = meta.get("tags") or BLOG_TAGS + ["TypeScript", "Jupyter"]
+    categories = meta.get("categories") or part["categories"]
+    tags = meta.get("tags") or part["tags"] + series["notebookTags"]
     lines = ["---", f"title: {_yaml_str(title)}", f"createdAt: {created}", "categories:"]
     lines += [f"  - {c}" for c in categories]
     lines += ["tags:"] + [f"  - {t}" for t in tags]
     lines += ["---", ""]
-    parts = [f"[▶ {RUN_IN_BROWSER}]({lite_url(stem)})"]
+    parts = [f"[▶ {RUN_IN_BROWSER}]({lite_url(notebook_source(nb, stem))})"]
     first_heading_dropped = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":

@@ -237,7 +237,14 @@ def main():
     def report(ok, seconds, cells, executed, html, error):
         print(json.dumps({"ok": ok, "seconds": round(seconds, 2), "cells": cells, "executed": executed, "html": html, "error": error}))
 
-    name = os.path.basename(args.notebook)
+    # A notebook of the series: its outputs are named per part, and the executed copy says
+    # which part and source it came from (the exporter takes the page's titles and links from there).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from series import NOTEBOOKS, output_stem, part_of  # noqa: E402  (sibling module)
+
+    source = os.path.relpath(os.path.abspath(args.notebook), NOTEBOOKS)
+    in_series = not source.startswith("..") and os.path.exists(os.path.join(NOTEBOOKS, "series.json"))
+    name = output_stem(source) + ".ipynb" if in_series else os.path.basename(args.notebook)
     try:
         nb = read_notebook(args.notebook)
     except NotebookReadError as exc:
@@ -249,12 +256,13 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     executed = os.path.join(args.out_dir, name)
     nb.metadata.setdefault("workbook", {})["seconds"] = round(seconds, 2)
+    if in_series:
+        nb.metadata["workbook"].update({"part": part_of(source)["part"], "source": source.replace(os.sep, "/")})
     NotebookNotary().sign(nb)
     nbformat.write(nb, executed)
 
     html = None
     if args.html_dir:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from export_html import export_notebook  # noqa: E402  (sibling module)
 
         try:

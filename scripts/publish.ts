@@ -1,14 +1,16 @@
 /**
- * The publishing side of the workbook run: the equation ledger (printed, written to
- * build/ledger.json) and the index page build/html/index.html — the notebooks in
- * reading order, then every ledger row (tag, both sides, residual, pass). Pages and
- * blog fragments per notebook are written by scripts/export_html.py.
+ * The publishing side of the workbook run: the equation ledger of every part of the series
+ * (printed, written to build/ledger.json) and the index page build/html/index.html — per part
+ * (notebooks/series.json), its notebooks in reading order, then its ledger rows (tag, both
+ * sides, residual, pass). Pages and blog fragments per notebook are written by
+ * scripts/export_html.py.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatLedger, runLedger, type LedgerRow } from "../src/ledger";
+import { LEDGERS, formatLedger, runLedger, type LedgerRow } from "../src/ledger";
 import { escapeHtml as esc } from "../src/notebook";
 import { liteUrl, paths } from "./paths";
+import { loadSeries, outputStem, partOf, type SeriesPart } from "./series";
 
 export const publishDirs = {
   html: path.join(paths.build, "html"),
@@ -17,12 +19,10 @@ export const publishDirs = {
   screenshots: path.join(paths.build, "screenshots"),
 };
 
-const SERIES_TITLE = "生成模型系列（一）：从 VAE 出发";
-
-/** Runs the whole ledger (the float64 library only: no tfjs), returns rows and its text table. */
+/** Runs every part's ledger (the float64 library only: no tfjs), returns rows and its text table. */
 export function computeLedger(): { rows: LedgerRow[]; text: string; seconds: number } {
   const started = Date.now();
-  const rows = runLedger();
+  const rows = loadSeries().parts.filter((p) => LEDGERS.has(p.part)).flatMap((p) => runLedger({ part: p.part }));
   return { rows, text: formatLedger(rows), seconds: (Date.now() - started) / 1000 };
 }
 
@@ -73,8 +73,9 @@ export interface IndexEntry {
 
 /** The notebooks in reading order, with their exported pages where they exist. */
 export function indexEntries(notebooks: string[], htmlDir = publishDirs.html): IndexEntry[] {
+  const series = loadSeries();
   return notebooks.map((file) => {
-    const name = path.basename(file, ".ipynb");
+    const name = outputStem(file, series);
     const page = path.join(htmlDir, `${name}.html`);
     let seconds: number | undefined;
     try {
@@ -94,9 +95,14 @@ export function indexEntries(notebooks: string[], htmlDir = publishDirs.html): I
  */
 export const INDEX_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-/** build/html/index.html: reading order + the whole ledger. Self-contained, no script, no network. */
-export function renderIndex(entries: IndexEntry[], rows: LedgerRow[]): string {
-  const passed = rows.filter((r) => r.pass).length;
+/** One part of the series on the index page: its notebooks and its ledger rows. */
+export interface IndexSection {
+  part: SeriesPart;
+  entries: IndexEntry[];
+  rows: LedgerRow[];
+}
+
+function renderSection({ part, entries, rows }: IndexSection): string {
   const list = entries
     .map((e) => {
       const label = esc(e.title);
@@ -114,18 +120,38 @@ export function renderIndex(entries: IndexEntry[], rows: LedgerRow[]): string {
         `<td class="mark">${r.pass ? "✔ pass" : "✘ FAIL"}</td></tr>`,
     )
     .join("\n");
+  const ledger = rows.length === 0 ? "" : `
+<h3>等式总账</h3>
+<p class="sub">${rows.filter((r) => r.pass).length}/${rows.length} 条等式通过。每一行的左右两边由两段独立的代码计算；residual 的含义见 tolerance 一栏。</p>
+<table class="ledger">
+<thead><tr><th>等式</th><th>内容</th><th>左边</th><th>右边</th><th>residual</th><th>tolerance</th><th>kind</th><th></th></tr></thead>
+<tbody>
+${table}
+</tbody>
+</table>`;
+  return `<section class="part" id="part${part.part}">
+<h2>${esc(part.title)}</h2>
+<ol class="notebooks">
+${list}
+</ol>${ledger}
+</section>`;
+}
+
+/** build/html/index.html: per part, reading order + the ledger. Self-contained, no script, no network. */
+export function renderIndex(sections: IndexSection[], seriesName: string): string {
   return `<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${INDEX_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${esc(SERIES_TITLE)} · 笔记目录</title>
+<title>${esc(seriesName)} · 笔记目录</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
   "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; color: #212121; line-height: 1.7;
   max-width: 1100px; margin: 0 auto; padding: 2rem 1rem 4rem; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; margin-top: 1.6rem; }
 .sub { color: #616161; margin-top: 0; }
 ol.notebooks li { margin: 0.2rem 0; }
 .secs, .missing { color: #757575; font-size: 0.85em; }
@@ -142,21 +168,11 @@ tr.fail { background: #fdecea; }
 </style>
 </head>
 <body>
-<h1>${esc(SERIES_TITLE)}</h1>
-<p class="sub">TypeScript 笔记本：把文章里每个编号等式都用数字核对一遍。按阅读顺序：</p>
+<h1>${esc(seriesName)} · TypeScript 笔记本</h1>
+<p class="sub">把文章里每个编号等式都用数字核对一遍。每篇文章一组笔记，按阅读顺序：</p>
 <p class="run"><a class="workbook-run-in-browser" href="${esc(liteUrl())}">▶ 在浏览器中运行 / Run in your browser</a>
 <span class="secs">（整个笔记本集，在你的浏览器里运行与修改，无需安装）</span></p>
-<ol class="notebooks">
-${list}
-</ol>
-<h2>等式总账</h2>
-<p class="sub">${passed}/${rows.length} 条等式通过。每一行的左右两边由两段独立的代码计算；residual 的含义见 tolerance 一栏。</p>
-<table class="ledger">
-<thead><tr><th>等式</th><th>内容</th><th>左边</th><th>右边</th><th>residual</th><th>tolerance</th><th>kind</th><th></th></tr></thead>
-<tbody>
-${table}
-</tbody>
-</table>
+${sections.map(renderSection).join("\n")}
 </body>
 </html>
 `;
@@ -164,7 +180,14 @@ ${table}
 
 export function writeIndex(notebooks: string[], rows: LedgerRow[], htmlDir = publishDirs.html): string {
   fs.mkdirSync(htmlDir, { recursive: true });
+  const series = loadSeries();
+  const entries = indexEntries(notebooks, htmlDir);
+  const sections = series.parts.map((part) => ({
+    part,
+    entries: entries.filter((_, i) => partOf(notebooks[i], series).part === part.part),
+    rows: rows.filter((r) => r.part === part.part),
+  }));
   const file = path.join(htmlDir, "index.html");
-  fs.writeFileSync(file, renderIndex(indexEntries(notebooks, htmlDir), rows));
+  fs.writeFileSync(file, renderIndex(sections, series.name));
   return file;
 }

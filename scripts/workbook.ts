@@ -19,6 +19,7 @@ import { Command } from "commander";
 import { jupyterEnv, paths, venvPython } from "./paths";
 import { computeLedger, writeIndex, writeLedgerJson } from "./publish";
 import { buildLite, liteDirs } from "./build-lite";
+import { loadSeries, outputStem, partNotebooks } from "./series";
 
 export interface NotebookResult {
   ok: boolean;
@@ -36,23 +37,22 @@ export const outDirs = {
   blog: path.join(paths.build, "blog"),
 };
 
+/** Every notebook of the series, part by part, each part's in reading order (notebooks/series.json). */
 export function listNotebooks(): string[] {
-  return fs
-    .readdirSync(paths.notebooks)
-    .filter((f) => f.endsWith(".ipynb"))
-    .sort()
-    .map((f) => path.join(paths.notebooks, f));
+  return loadSeries().parts.flatMap(partNotebooks);
 }
 
-/** Resolves "02", "02-latent" or a full file name to notebooks, in reading order. */
+/** Resolves "02", "02-latent", a file name or an output name ("part2-01") to notebooks, in reading order. */
 export function selectNotebooks(names: string[]): string[] {
   const all = listNotebooks();
   if (names.length === 0) return all;
+  const series = loadSeries();
+  const stems = all.map((f) => outputStem(f, series));
   return names.map((name) => {
     const base = path.basename(name).replace(/\.ipynb$/, "");
-    const hits = all.filter((f) => path.basename(f).startsWith(base));
+    const hits = all.filter((f, i) => stems[i].startsWith(base) || (stems[i] === path.basename(f, ".ipynb") && path.basename(f).startsWith(base)));
     if (hits.length !== 1) {
-      const known = all.map((f) => path.basename(f, ".ipynb")).join(", ");
+      const known = stems.join(", ");
       throw new Error(`"${name}" ${hits.length ? "matches several notebooks" : "matches no notebook"}; known: ${known}`);
     }
     return hits[0];
@@ -139,7 +139,8 @@ async function main(): Promise<void> {
 
   // A full run also removes pages and fragments of notebooks that no longer exist.
   if (program.args.length === 0 && opts.html) {
-    const names = new Set(listNotebooks().map((f) => path.basename(f, ".ipynb")));
+    const series = loadSeries();
+    const names = new Set(listNotebooks().map((f) => outputStem(f, series)));
     for (const [dir, ext] of [[outDirs.html, ".html"], [outDirs.blog, ".md"]] as const) {
       if (!fs.existsSync(dir)) continue;
       for (const file of fs.readdirSync(dir)) {

@@ -4,18 +4,31 @@
  */
 import { strict as assert } from "node:assert";
 import { assertArgumentError } from "./support/assert";
-import { LEDGER_TAGS, formatLedger, ledgerRow, runLedger } from "../src/ledger";
+import { LEDGERS, LEDGER_TAGS, formatLedger, ledgerRow, ledgerTags, runLedger } from "../src/ledger";
 
 
 describe("equation ledger", () => {
   const rows = runLedger();
 
-  it("covers (3.1)–(3.4), (4.1), (5.1)–(5.10) and §6, in article order", () => {
+  it("covers (3.1)–(3.4), (4.1), (5.1)–(5.10) and §6 of part 1, in article order", () => {
+    // The article's numbered equations, written out here independently of the ledger's list.
     assert.deepEqual(
       rows.map((r) => r.tag),
       ["3.1", "3.2", "3.3", "3.4", "4.1", "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "6"],
     );
     assert.deepEqual(LEDGER_TAGS, rows.map((r) => r.tag));
+    assert.ok(rows.every((r) => r.part === 1));
+  });
+
+  it("each part's tags are unique within it; rows carry their part, so parts cannot collide", () => {
+    for (const [part, ledger] of LEDGERS) {
+      const tags = ledgerTags(part);
+      assert.equal(new Set(tags).size, tags.length, `part ${part} declares a tag twice`);
+      assert.equal(ledger.part, part);
+      for (const e of ledger.entries) assert.ok(e.title && e.kind, `part ${part} (${e.tag}) needs a title and a kind`);
+    }
+    assert.equal(ledgerRow("5.10", { part: 1 }).part, 1);
+    assertArgumentError(() => runLedger({ part: 99 }), "part");
   });
 
   it("every row passes on the default seed", () => {

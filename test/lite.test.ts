@@ -99,7 +99,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
     await site?.close();
   });
 
-  /** Opens a notebook of the site and waits for the browser kernel to be idle. */
+  /** Opens a notebook of the site (its path in notebooks/, without .ipynb) and waits for the browser kernel to be idle. */
   async function open(name: string): Promise<void> {
     await page.goto(`${site!.url}lab/index.html?path=${name}.ipynb`);
     await page.locator(`${notebookPanel} .jp-Notebook .jp-Cell`).first().waitFor({ timeout: 60_000 });
@@ -109,10 +109,12 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
 
   for (const notebook of listNotebooks()) {
     const name = path.basename(notebook, ".ipynb");
+    // Its path in the site's file tree: the notebooks folder's layout, part folders included.
+    const source = path.relative(paths.notebooks, notebook).split(path.sep).join("/");
     const number = name.slice(0, 2);
     it(`${name}: Run All Cells — no error, every ledger row ✔, figures drawn, tslab's numbers`, async () => {
       const tslab = executedByTslab(notebook);
-      await open(name);
+      await open(source.replace(/\.ipynb$/, ""));
       const seconds = await runAllCells(page, 10 * 60_000);
       const cells = await readCells(page);
       cells.forEach((c, i) => {
