@@ -272,6 +272,20 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
     assert.equal(next.text.trim(), "42");
   });
 
+  it("Kernel ▸ Restart Kernel starts a fresh worker: names are gone, cells run again", async () => {
+    await open("01-discriminative-vs-generative");
+    const before = await appendAndRun("const remembered = 7;\nremembered");
+    assert.equal(before.text.trim(), "7");
+    await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Kernel$/ }).click();
+    await page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", { hasText: /^Restart Kernel…$/ }).click();
+    await page.locator(".jp-Dialog-button.jp-mod-accept").click();
+    await waitForIdleKernel(page);
+    const after = await appendAndRun("typeof remembered");
+    assert.equal(after.text.trim(), "undefined");
+    const again = await appendAndRun("6 * 7");
+    assert.equal(again.text.trim(), "42");
+  });
+
   it("the library on its own in the page: Node's digits and split, and a clean fall back to WebAssembly", async () => {
     const lib = `${site!.url}extensions/vae-workbook-kernel/static/vae-workbook/vae-workbook.js`;
     await page.goto(`${site!.url}lab/index.html`);
