@@ -20,14 +20,11 @@
  * also names the newest kept epoch that is intact.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Vae, VaeConfig, checkVaeConfig } from "./model";
+import { Vae } from "./model";
+import { type VaeConfig, checkVaeConfig } from "./config";
 import type { Stats } from "fs";
 import { fs, instanceTag, path } from "../platform";
-
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+import type { NamedTensor } from "../tensors";
 
 export interface CheckpointState<TMeta = unknown> {
   config: Required<VaeConfig>;

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
-import { Vae, VaeConfig, DEFAULT_VAE_CONFIG, checkVaeConfig, vaeParameterCount } from "./model";
+import { Vae } from "./model";
+import { DEFAULT_VAE_CONFIG, type VaeConfig, checkVaeConfig, vaeParameterCount } from "./config";
 import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
 import { holdsRun, inspectCheckpointDir, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint } from "./checkpoint";
