@@ -16,6 +16,7 @@
  */
 import { Matrix, determinant } from "ml-matrix";
 import { ArgumentError, checkOptions } from "./errors";
+import { formatNumber } from "./format";
 import { elboMonteCarlo, elboSplit, importanceSamplingMarginal, jensenGap, monteCarloMean, naiveMonteCarloMarginal } from "./estimators";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
@@ -476,12 +477,8 @@ export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}
   return runLedger({ ...options, tags: [tag] })[0];
 }
 
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e6 ? v.toPrecision(10) : v.toExponential(3);
-}
+/** The text table's numbers: 10 digits, trailing zeros kept so the columns line up. */
+const fmt = (v: number): string => formatNumber(v, 10, { exponentDigits: 3, keepZeros: true });
 
 /** The ledger as a plain-text table: tag, kind, lhs, rhs, residual, pass, tolerance (and method, if asked). */
 export function formatLedger(rows: LedgerRow[], options: { methods?: boolean } = {}): string {
