@@ -222,14 +222,38 @@ export function symmetricEigen(a: Matrix): { values: Vector; vectors: Matrix } {
   return { values: Float64Array.from(order.map((i) => values[i])), vectors };
 }
 
-/** log Σ exp(a_i), stable. */
-export function logSumExp(a: ArrayLike<number>): number {
+/**
+ * The largest of values[start..end), NaN if one is NaN. A loop: spreading 10⁵ values into
+ * Math.max overflows the stack.
+ */
+export function maxOf(values: ArrayLike<number>, start = 0, end = values.length): number {
   let m = -Infinity;
-  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
-  if (m === -Infinity) return -Infinity;
+  for (let i = start; i < end; i++) m = Math.max(m, values[i]);
+  return m;
+}
+
+/** Σ exp(v_i − shift) over values[start..end). */
+function sumExp(values: ArrayLike<number>, shift: number, start: number, end: number): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.exp(a[i] - m);
-  return m + Math.log(s);
+  for (let i = start; i < end; i++) s += Math.exp(values[i] - shift);
+  return s;
+}
+
+/**
+ * log Σ exp(v_i) over values[start..end), stably: the largest value m is factored out,
+ * m + log Σ exp(v_i − m), so no exp overflows. When m is ±∞ or NaN, that is the answer.
+ */
+export function logSumExp(values: ArrayLike<number>, start = 0, end = values.length): number {
+  const m = maxOf(values, start, end);
+  if (!Number.isFinite(m)) return m;
+  return m + Math.log(sumExp(values, m, start, end));
+}
+
+/** log of the mean of exp(v_i) over values[start..end), stably: m + log(Σ exp(v_i − m) / n). */
+export function logMeanExp(values: ArrayLike<number>, start = 0, end = values.length): number {
+  const m = maxOf(values, start, end);
+  if (!Number.isFinite(m)) return m;
+  return m + Math.log(sumExp(values, m, start, end) / (end - start));
 }
 
 /** Sample mean and unbiased sample variance of a list of numbers. */

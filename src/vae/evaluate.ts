@@ -14,11 +14,7 @@ import { Rng } from "../random";
 import { Vae } from "./model";
 import { checkPixels } from "./data";
 import { Estimate, monteCarloMean } from "../estimators";
-
-/** Mean over examples with its standard error, as the exact side reports estimates. */
-export function meanAndStdError(values: ArrayLike<number>): Estimate {
-  return monteCarloMean(values);
-}
+import { logMeanExp } from "../linalg";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
@@ -79,7 +75,7 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
     tf.dispose([r, k]);
   }
   const neg = recon.map((r, i) => klv[i] - r);
-  return { negElbo: meanAndStdError(neg), recon: meanAndStdError(recon), kl: meanAndStdError(klv), perExample: { recon, kl: klv } };
+  return { negElbo: monteCarloMean(neg), recon: monteCarloMean(recon), kl: monteCarloMean(klv), perExample: { recon, kl: klv } };
 }
 
 /**
@@ -125,16 +121,6 @@ export function logImportanceWeights(
     x.dispose();
   }
   return out;
-}
-
-/** log mean exp of values[start..end), stably (a loop: a spread into Math.max overflows the stack beyond ~10⁵ values). */
-function logMeanExp(values: ArrayLike<number>, start: number, end: number): number {
-  let mx = -Infinity;
-  for (let i = start; i < end; i++) mx = Math.max(mx, values[i]);
-  if (!Number.isFinite(mx)) return mx;
-  let s = 0;
-  for (let i = start; i < end; i++) s += Math.exp(values[i] - mx);
-  return mx + Math.log(s / (end - start));
 }
 
 export interface IwaeRung {
@@ -200,9 +186,9 @@ export function iwaeLadder(
       for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
-    return { k, estimate: meanAndStdError(per), gapOverElbo: meanAndStdError(per.map((v, j) => v - elboPer[j])) };
+    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
   });
-  return { elbo: meanAndStdError(elboPer), rungs, examples: n, draws: K };
+  return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
 }
 
 /** IWAE-k estimate of mean log p(x) over the first `subset` images. */
