@@ -63,7 +63,7 @@ function checkParams(model: LinearGaussian, x: VectorLike, params: DiagonalGauss
 }
 
 /** The q of these parameters as an {@link MvNormal64}. */
-export function diagonalGaussian(params: DiagonalGaussianParams): MvNormal64 {
+function diagonalGaussian(params: DiagonalGaussianParams): MvNormal64 {
   const mu = toVector("params.mean", params.mean);
   const logStd = toVector("params.logStd", params.logStd, mu.length);
   return MvNormal64.diag(mu, Array.from(logStd, Math.exp));

@@ -27,7 +27,7 @@ export interface NonlinearToyOptions {
   dataDim?: number;
 }
 
-export function defaultToyDecoder(latentDim: number): (z: VectorLike) => Vector {
+function defaultToyDecoder(latentDim: number): (z: VectorLike) => Vector {
   if (latentDim === 1) return (z) => Float64Array.of(z[0] * z[0], Math.sin(z[0]));
   if (latentDim === 2) return (z) => Float64Array.of(z[0] * z[0], z[1] + Math.sin(z[0]));
   throw new ArgumentError("latentDim", `the default decoder exists for latent dimension 1 or 2, got ${latentDim}`);

@@ -40,7 +40,7 @@ const FORMAT = "vae-workbook-checkpoint-1";
 const EPOCH_FOLDER = /^epoch-(\d{4,})$/;
 const TEMP_ENTRY = /^(?:\.epoch-\d{4,}\.(?:tmp|old)|latest\.json\.tmp|\.write-probe)-(\d+)$/;
 
-export const epochFolderName = (epoch: number) => `epoch-${String(epoch).padStart(4, "0")}`;
+const epochFolderName = (epoch: number) => `epoch-${String(epoch).padStart(4, "0")}`;
 const epochOf = (name: string) => Number(EPOCH_FOLDER.exec(name)?.[1] ?? NaN);
 
 /** A checkpoint file or folder that cannot be written or read, named, with what is wrong. */
@@ -70,7 +70,7 @@ const ERRNO_WORDS: Record<string, string> = {
 };
 
 /** "no space left on device (ENOSPC)" for a Node fs error; its message otherwise. */
-export function describeFsError(error: unknown): string {
+function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code && ERRNO_WORDS[code] ? `${ERRNO_WORDS[code]} (${code})` : String((error as Error)?.message ?? error);
 }
@@ -477,8 +477,4 @@ export function readCheckpointInfo<TMeta = unknown>(dirOrEpoch: string): Omit<Lo
     const json = readModelJson(folder);
     return { config: json.config, epoch: json.epoch, step: json.step, meta: json.meta as TMeta, path: folder, runDir };
   });
-}
-
-export function hasCheckpoint(dir: string): boolean {
-  return fs.existsSync(path.join(dir, "latest.json"));
 }

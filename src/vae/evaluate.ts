@@ -32,7 +32,7 @@ function countImages(model: Vae, images: Float32Array, min = 1): number {
 }
 
 /** Most log-weights one evaluation may hold: 2²⁷ float64s, 1 GiB. */
-export const MAX_IMPORTANCE_WEIGHTS = 2 ** 27;
+const MAX_IMPORTANCE_WEIGHTS = 2 ** 27;
 
 function checkWeightBudget(argument: string, draws: number, examples: number): void {
   if (draws * examples > MAX_IMPORTANCE_WEIGHTS) {
@@ -140,11 +140,6 @@ export interface IwaeLadder {
 }
 
 /**
- * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
- * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
- * must divide K). The per-example values are then averaged over the subset.
- */
-/**
  * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
  * K = max(ks) draws for each of `examples` images. Checks everything before any work:
  * the ks, a subset of at least two images (a standard error needs two), and the memory
@@ -162,6 +157,11 @@ export function iwaePlan(imageCount: number, ks: number[], subset?: number): { d
   return { draws: K, examples: n };
 }
 
+/**
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
+ * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
+ * must divide K). The per-example values are then averaged over the subset.
+ */
 export function iwaeLadder(
   model: Vae,
   images: Float32Array,
@@ -189,16 +189,6 @@ export function iwaeLadder(
     return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
   });
   return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
-}
-
-/** IWAE-k estimate of mean log p(x) over the first `subset` images. */
-export function iwaeLogLikelihood(
-  model: Vae,
-  images: Float32Array,
-  k: number,
-  options: { seed?: number; subset?: number; maxBatch?: number } = {},
-): Estimate {
-  return iwaeLadder(model, images, [k], options).rungs[0].estimate;
 }
 
 /**
