@@ -17,7 +17,7 @@ export class Normal extends Distribution {
   readonly scale: tf.Tensor;
   readonly batchShape: number[];
   readonly eventShape: number[] = [];
-  /** True when built by Normal.standard (loc 0, scale 1), so KL to it can use the short closed form. */
+  /** True when built by Normal.standard (loc 0, scale 1): KL to it is one fused op (src/fast/standard-normal-kl.ts). */
   readonly isStandard: boolean = false;
 
   constructor(loc: TensorLike, scale: TensorLike, options: DistributionOptions = {}) {

@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Vae } from "./model";
 import { type VaeConfig, checkVaeConfig } from "./config";
 import type { Stats } from "fs";
-import { fs, instanceTag, path } from "../platform";
+import { fs, instanceTag, path, processAlive } from "../platform";
 import type { NamedTensor } from "../tensors";
 
 export interface CheckpointState<TMeta = unknown> {
@@ -185,15 +185,6 @@ function removeStaleTemporaries(dir: string): void {
     if (m && (m[1] === instanceTag || !processAlive(Number(m[1])))) {
       fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -373,7 +364,7 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4 };
 /** Reads a .bin file against its manifest: right size, every value finite. */
 function readTensors(folder: string, bin: string, specs: tf.io.WeightsManifestEntry[]): tf.NamedTensorMap {
   const file = path.join(folder, bin);
-  let buf: Buffer;
+  let buf: Uint8Array;
   try {
     buf = fs.readFileSync(file);
   } catch (error) {
