@@ -45,7 +45,7 @@ export function dense(x: tf.Tensor2D, layer: DenseLayer, activation: Activation,
 
 type DenseFn = (x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
-/** a·b (optionally transposed) as one BatchMatMul kernel; tf.matMul wraps it in reshapes to 3-D, each a kernel call on tfjs-node. */
+/** a·b (optionally transposed) as one BatchMatMul kernel, without the reshapes to 3-D around tf.matMul. */
 function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   return tf.engine().runKernel("BatchMatMul", { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
 }

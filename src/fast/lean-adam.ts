@@ -8,8 +8,8 @@
  * Elementwise, so it may run on any grouping of the parameters: variables smaller than
  * `groupBelow` entries (biases, the latent heads) are updated together as one
  * concatenated vector. A step then costs about 12 kernels per large variable plus ~25
- * for all the small ones, instead of tfjs's ~16 per variable; on tfjs-node, where each
- * kernel call costs tens of microseconds whatever its size, that is most of Adam's time.
+ * for all the small ones, instead of tfjs's ~16 per variable: most of Adam's time on
+ * tfjs-node, where kernel calls dominate (./backends.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NamedTensor } from "../tensors";
