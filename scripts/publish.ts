@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LEDGERS, formatLedger, runLedger, type LedgerRow } from "../src/ledger";
-import { escapeHtml as esc } from "../src/notebook";
+import { escapeHtml as esc, formatNumber } from "../src/format";
 import { liteUrl, paths } from "./paths";
 import { loadSeries, outputStem, partOf, type SeriesPart } from "./series";
 
@@ -54,12 +54,7 @@ export function notebookTitle(file: string): string {
 }
 
 
-function num(v: number, digits = 10): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e6 ? Number(v.toPrecision(digits)).toString() : v.toExponential(2);
-}
+const num = (v: number, digits = 10): string => formatNumber(v, digits, { exponentDigits: 2 });
 
 export interface IndexEntry {
   /** Base name without extension, e.g. "02-latent-variable-mle". */

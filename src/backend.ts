@@ -66,8 +66,3 @@ export function describeBackend(info: BackendInfo): string {
   const why = info.skipped.length ? ` (skipped ${info.skipped.map((s) => s.split(":")[0]).join(", ")})` : "";
   return `tfjs backend: ${info.name}${threads}${why}`;
 }
-
-/** The backend chosen by initBackend, or null before it ran. */
-export function currentBackend(): BackendInfo | null {
-  return chosen;
-}

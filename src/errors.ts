@@ -35,6 +35,14 @@ export function checkInteger(name: string, value: number, min = -Infinity): void
   if (value < min) throw new ArgumentError(name, `must be at least ${min}, got ${value}`);
 }
 
+/** A vector argument: `length` numbers, every one finite. */
+export function checkVector(name: string, value: ArrayLike<number> | null | undefined, length: number): void {
+  if (value === null || value === undefined || value.length !== length) {
+    throw new ArgumentError(name, `shape mismatch: expected length ${length}, got ${value?.length}`);
+  }
+  checkFinite(name, value);
+}
+
 export function checkLength(name: string, value: ArrayLike<unknown>, expected: number): void {
   if (value.length !== expected) {
     throw new ArgumentError(name, `shape mismatch: expected length ${expected}, got ${value.length}`);

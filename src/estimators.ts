@@ -5,10 +5,11 @@
  * All estimators take a model with a standard-normal prior (any {@link LatentVariableModel}),
  * an observation x, and (where the article has one) a proposal / variational q, plus a seed.
  */
-import { ArgumentError, checkFinite, checkInteger } from "./errors";
-import { LatentVariableModel } from "./exact/model";
+import { ArgumentError, checkFinite, checkInteger, checkVector } from "./errors";
+import { LatentVariableModel, checkLatentQ } from "./exact/model";
 import { MvNormal64, klMvNormal } from "./exact/mvnormal";
-import { VectorLike, meanAndVariance } from "./linalg";
+// linalg's logMeanExp is the plain number; this module's logMeanExp is the estimate with its error bars.
+import { VectorLike, logMeanExp as logOfMeanExp, maxOf, meanAndVariance } from "./linalg";
 import { Rng } from "./random";
 
 /** A Monte Carlo estimate: its value, its standard error, and the number of draws behind it. */
@@ -42,34 +43,19 @@ function checkModel(model: LatentVariableModel): void {
   }
 }
 
-function checkX(model: LatentVariableModel, x: VectorLike): void {
-  if (x === null || x === undefined || x.length !== model.dataDim) {
-    throw new ArgumentError("x", `shape mismatch: expected length ${model.dataDim}, got ${x?.length}`);
-  }
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new ArgumentError("x", `must contain only finite numbers, got ${x[i]} at index ${i}`);
-  }
-}
-
-function checkQ(model: LatentVariableModel, q: MvNormal64): void {
-  if (!(q instanceof MvNormal64)) throw new ArgumentError("q", "must be an MvNormal64");
-  if (q.dim !== model.latentDim) {
-    throw new ArgumentError("q", `shape mismatch: expected a distribution over ${model.latentDim} latent dimensions, got ${q.dim}`);
-  }
-}
-
-function checkN(options: SamplingOptions): number {
+/** The draws an estimator takes: their number, checked, and its own random stream of the seed. */
+function draws(options: SamplingOptions, estimator: string): { n: number; rng: Rng } {
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {n, seed?}");
   checkInteger("n", options.n, 2);
   if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new ArgumentError("seed", `must be a finite number, got ${options.seed}`);
-  return options.n;
+  return { n: options.n, rng: new Rng(options.seed ?? 0).fork(estimator) };
 }
 
 /** Checks the arguments every q-based estimator takes. */
 function checkModelXQ(model: LatentVariableModel, x: VectorLike, q: MvNormal64): void {
   checkModel(model);
-  checkX(model, x);
-  checkQ(model, q);
+  checkVector("x", x, model.dataDim);
+  checkLatentQ(q, model.latentDim);
 }
 
 /**
@@ -92,6 +78,12 @@ export function monteCarloMean(values: ArrayLike<number>): Estimate {
   return { value: mean, stdError: Math.sqrt(variance / values.length), n: values.length };
 }
 
+/** Weights from their logs, scaled so the largest is 1: w_i = exp(l_i − max l), nothing overflows. */
+function scaledWeights(logValues: ArrayLike<number>): { max: number; w: Float64Array } {
+  const max = maxOf(logValues);
+  return { max, w: Float64Array.from(logValues, (l) => Math.exp(l - max)) };
+}
+
 /**
  * The mean of exp(logValues) and the log of that mean, computed stably in log space
  * (the largest term factored out), with delta-method SE for the log.
@@ -99,22 +91,19 @@ export function monteCarloMean(values: ArrayLike<number>): Estimate {
 export function logMeanExp(logValues: ArrayLike<number>): MarginalEstimate {
   const n = logValues.length;
   if (n < 2) throw new ArgumentError("logValues", `need at least 2 values, got ${n}`);
-  let m = -Infinity;
   for (let i = 0; i < n; i++) {
     // −∞ is log 0, a weight of zero; NaN and +∞ are not weights.
     const v = logValues[i];
     if (Number.isNaN(v) || v === Infinity) throw new ArgumentError("logValues", `must be finite or −Infinity, got ${v} at index ${i}`);
-    m = Math.max(m, v);
   }
+  const { max: m, w } = scaledWeights(logValues);
   if (m === -Infinity) {
     // Every weight is zero: p(x) estimates to 0 and its log to −∞, with no finite error bar.
     return { marginal: { value: 0, stdError: 0, n }, log: { value: -Infinity, stdError: Infinity, n }, effectiveSampleSize: 0 };
   }
-  const w = new Float64Array(n);
   let sw = 0;
   let sw2 = 0;
   for (let i = 0; i < n; i++) {
-    w[i] = Math.exp(logValues[i] - m);
     sw += w[i];
     sw2 += w[i] * w[i];
   }
@@ -135,9 +124,8 @@ export function logMeanExp(logValues: ArrayLike<number>): MarginalEstimate {
  */
 export function naiveMonteCarloMarginal(model: LatentVariableModel, x: VectorLike, options: SamplingOptions): MarginalEstimate {
   checkModel(model);
-  checkX(model, x);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("naiveMonteCarloMarginal");
+  checkVector("x", x, model.dataDim);
+  const { n, rng } = draws(options, "naiveMonteCarloMarginal");
   const logLik = new Float64Array(n);
   for (let s = 0; s < n; s++) logLik[s] = model.logLikelihood(x, model.prior.sampleOne(rng));
   return logMeanExp(logLik);
@@ -149,16 +137,14 @@ export function naiveMonteCarloMarginal(model: LatentVariableModel, x: VectorLik
  */
 export function importanceSamplingMarginal(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): MarginalEstimate {
   checkModelXQ(model, x, q);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("importanceSamplingMarginal");
+  const { n, rng } = draws(options, "importanceSamplingMarginal");
   return logMeanExp(logImportanceWeights(model, x, q, n, rng));
 }
 
 /** The ELBO (5.5) by Monte Carlo: mean of log p(x, z_s) − log q(z_s), z_s ~ q. */
 export function elboMonteCarlo(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): Estimate {
   checkModelXQ(model, x, q);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("elboMonteCarlo");
+  const { n, rng } = draws(options, "elboMonteCarlo");
   return monteCarloMean(logImportanceWeights(model, x, q, n, rng));
 }
 
@@ -173,8 +159,7 @@ export interface SplitElboEstimate extends Estimate {
 /** ELBO by the split (5.9): MC estimate of E_q[log p(x | z)] − analytic KL(q ‖ p(z)). */
 export function elboSplit(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): SplitElboEstimate {
   checkModelXQ(model, x, q);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("elboSplit");
+  const { n, rng } = draws(options, "elboSplit");
   const v = new Float64Array(n);
   for (let s = 0; s < n; s++) v[s] = model.logLikelihood(x, q.sampleOne(rng));
   const reconstruction = monteCarloMean(v);
@@ -187,8 +172,7 @@ export function klMonteCarlo(q: MvNormal64, p: MvNormal64, options: SamplingOpti
   if (!(q instanceof MvNormal64)) throw new ArgumentError("q", "must be an MvNormal64");
   if (!(p instanceof MvNormal64)) throw new ArgumentError("p", "must be an MvNormal64");
   if (q.dim !== p.dim) throw new ArgumentError("p", `shape mismatch: q has dimension ${q.dim}, p has ${p.dim}`);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("klMonteCarlo");
+  const { n, rng } = draws(options, "klMonteCarlo");
   const v = new Float64Array(n);
   for (let s = 0; s < n; s++) {
     const z = q.sampleOne(rng);
@@ -222,12 +206,7 @@ export function iwae(model: LatentVariableModel, x: VectorLike, q: MvNormal64, o
   const bounds = new Float64Array(outer);
   const logW = new Float64Array(k);
   for (let o = 0; o < outer; o++) {
-    logImportanceWeights(model, x, q, k, rng, logW);
-    let m = -Infinity;
-    for (let j = 0; j < k; j++) m = Math.max(m, logW[j]);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logW[j] - m);
-    bounds[o] = m + Math.log(s / k);
+    bounds[o] = logOfMeanExp(logImportanceWeights(model, x, q, k, rng, logW));
   }
   return monteCarloMean(bounds);
 }
@@ -245,15 +224,12 @@ export interface JensenGapEstimate {
 /** Measure Jensen's gap (5.4): log E[Y] vs E[log Y] on the same n draws z ~ q. */
 export function jensenGap(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: SamplingOptions): JensenGapEstimate {
   checkModelXQ(model, x, q);
-  const n = checkN(options);
-  const rng = new Rng(options.seed ?? 0).fork("jensenGap");
+  const { n, rng } = draws(options, "jensenGap");
   const logY = logImportanceWeights(model, x, q, n, rng);
   const lme = logMeanExp(logY);
   const meanLogY = monteCarloMean(logY);
   // Influence of draw s on log(mean w) − mean(log w): w_s / mean(w) − log w_s.
-  let m = -Infinity;
-  for (let s = 0; s < n; s++) m = Math.max(m, logY[s]);
-  const w = Float64Array.from(logY, (l) => Math.exp(l - m));
+  const { w } = scaledWeights(logY);
   const wbar = meanAndVariance(w).mean;
   const influence = Float64Array.from(logY, (l, s) => w[s] / wbar - l);
   const se = Math.sqrt(meanAndVariance(influence).variance / n);

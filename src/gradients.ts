@@ -9,7 +9,7 @@
  * Gradient vectors are flat, length 2d: [∂/∂μ₁ … ∂/∂μ_d, ∂/∂log σ₁ … ∂/∂log σ_d]
  * (see {@link gradientLabels}).
  */
-import { ArgumentError, checkInteger } from "./errors";
+import { ArgumentError, checkInteger, checkVector } from "./errors";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
 import { LOG_2PI, Vector, VectorLike, toVector } from "./linalg";
@@ -55,10 +55,7 @@ export function gradientLabels(latentDim: number): string[] {
 
 function checkParams(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams): { mu: Vector; s: Vector } {
   if (!(model instanceof LinearGaussian)) throw new ArgumentError("model", "must be a LinearGaussian");
-  if (x === null || x === undefined || x.length !== model.dataDim) {
-    throw new ArgumentError("x", `shape mismatch: expected length ${model.dataDim}, got ${x?.length}`);
-  }
-  toVector("x", x);
+  checkVector("x", x, model.dataDim);
   if (params === null || typeof params !== "object") throw new ArgumentError("params", "must be {mean, logStd}");
   const mu = toVector("params.mean", params.mean, model.latentDim);
   const logStd = toVector("params.logStd", params.logStd, model.latentDim);
@@ -66,7 +63,7 @@ function checkParams(model: LinearGaussian, x: VectorLike, params: DiagonalGauss
 }
 
 /** The q of these parameters as an {@link MvNormal64}. */
-export function diagonalGaussian(params: DiagonalGaussianParams): MvNormal64 {
+function diagonalGaussian(params: DiagonalGaussianParams): MvNormal64 {
   const mu = toVector("params.mean", params.mean);
   const logStd = toVector("params.logStd", params.logStd, mu.length);
   return MvNormal64.diag(mu, Array.from(logStd, Math.exp));

@@ -1,6 +1,7 @@
 /**
  * Float64 linear algebra for the exact side of the library: thin helpers over
- * `ml-matrix` (Cholesky, triangular solves, log-determinants, quadratic forms).
+ * `ml-matrix` (Cholesky, triangular solves, log-determinants, inverses), and sums in
+ * log space (log-sum-exp, log-mean-exp).
  *
  * Conventions: a vector is a `Float64Array` (`Vector`); public functions also accept
  * `number[]` (`VectorLike`) and convert once at the boundary. Matrices are
@@ -122,70 +123,11 @@ export function logDet(a: MatrixLike): number {
   return logDetFromCholesky(cholesky("a", toMatrix("a", a)));
 }
 
-/** The quadratic form vᵀ A⁻¹ v given A's Cholesky factor (= ‖L⁻¹v‖²). */
-export function quadFormInverse(lower: Matrix, v: VectorLike): number {
-  const n = lower.rows;
-  checkLength("v", v, n);
-  const y = forwardSubstitute(flatten(lower), n, v);
-  let s = 0;
-  for (let i = 0; i < n; i++) s += y[i] * y[i];
-  return s;
-}
-
-/** The quadratic form vᵀ A v. */
-export function quadForm(a: Matrix, v: VectorLike): number {
-  checkLength("v", v, a.rows);
-  let s = 0;
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.columns; j++) s += v[i] * a.get(i, j) * v[j];
-  return s;
-}
-
-/** A v as a Vector. */
-export function matVec(a: Matrix, v: VectorLike): Vector {
-  checkLength("v", v, a.columns);
-  const out = new Float64Array(a.rows);
-  for (let i = 0; i < a.rows; i++) {
-    let s = 0;
-    for (let j = 0; j < a.columns; j++) s += a.get(i, j) * v[j];
-    out[i] = s;
-  }
-  return out;
-}
-
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-export function add(a: ArrayLike<number>, b: ArrayLike<number>): Vector {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
-  return out;
-}
-
-export function sub(a: ArrayLike<number>, b: ArrayLike<number>): Vector {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
-  return out;
-}
-
-export function scale(a: ArrayLike<number>, c: number): Vector {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] * c;
-  return out;
-}
-
 /** Matrix trace. */
 export function trace(a: Matrix): number {
   let s = 0;
   for (let i = 0; i < Math.min(a.rows, a.columns); i++) s += a.get(i, i);
   return s;
-}
-
-/** A diagonal matrix with the given diagonal. */
-export function diagMatrix(diagonal: ArrayLike<number>): Matrix {
-  return Matrix.diag(Array.from(diagonal));
 }
 
 /** Inverse of a symmetric positive-definite matrix through its Cholesky factor. */
@@ -222,14 +164,38 @@ export function symmetricEigen(a: Matrix): { values: Vector; vectors: Matrix } {
   return { values: Float64Array.from(order.map((i) => values[i])), vectors };
 }
 
-/** log Σ exp(a_i), stable. */
-export function logSumExp(a: ArrayLike<number>): number {
+/**
+ * The largest of values[start..end), NaN if one is NaN. A loop: spreading 10⁵ values into
+ * Math.max overflows the stack.
+ */
+export function maxOf(values: ArrayLike<number>, start = 0, end = values.length): number {
   let m = -Infinity;
-  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
-  if (m === -Infinity) return -Infinity;
+  for (let i = start; i < end; i++) m = Math.max(m, values[i]);
+  return m;
+}
+
+/** Σ exp(v_i − shift) over values[start..end). */
+function sumExp(values: ArrayLike<number>, shift: number, start: number, end: number): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.exp(a[i] - m);
-  return m + Math.log(s);
+  for (let i = start; i < end; i++) s += Math.exp(values[i] - shift);
+  return s;
+}
+
+/**
+ * log Σ exp(v_i) over values[start..end), stably: the largest value m is factored out,
+ * m + log Σ exp(v_i − m), so no exp overflows. When m is ±∞ or NaN, that is the answer.
+ */
+export function logSumExp(values: ArrayLike<number>, start = 0, end = values.length): number {
+  const m = maxOf(values, start, end);
+  if (!Number.isFinite(m)) return m;
+  return m + Math.log(sumExp(values, m, start, end));
+}
+
+/** log of the mean of exp(v_i) over values[start..end), stably: m + log(Σ exp(v_i − m) / n). */
+export function logMeanExp(values: ArrayLike<number>, start = 0, end = values.length): number {
+  const m = maxOf(values, start, end);
+  if (!Number.isFinite(m)) return m;
+  return m + Math.log(sumExp(values, m, start, end) / (end - start));
 }
 
 /** Sample mean and unbiased sample variance of a list of numbers. */

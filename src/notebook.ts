@@ -3,13 +3,17 @@
  * display sink chosen at run time: tslab's display inside the Node kernel (found by the
  * host, src/platform), Jupyter display messages inside the browser kernel (which calls
  * `setDisplaySink`), and plain text anywhere else (tests, scripts) — so the same
- * library code runs in all three places.
+ * library code runs in all three places. The figures themselves are made below this
+ * module (src/plots: SVG and HTML strings); this is where they are shown.
  */
+import { escapeHtml, formatNumber, textTable } from "./format";
 import type { LedgerRow } from "./ledger";
+import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, scriptHashMetadata, type PlotlyBundleFlavor, type PlotlyFigure, type PlotlyFigureOptions } from "./plots/plotly";
 import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
 import { richDisplay, type RichDisplay } from "./platform";
 
 export type { RichDisplay } from "./platform";
+export { escapeHtml, formatNumber } from "./format";
 
 /** Set by a kernel that owns the output channel; undefined means "ask the host". */
 let sink: RichDisplay | null | undefined;
@@ -28,10 +32,6 @@ function out(): RichDisplay | null {
   // The host's answer can change from null to a display once the kernel starts a cell.
   if (found === null) found = richDisplay();
   return found;
-}
-
-export function inNotebook(): boolean {
-  return out() !== null;
 }
 
 /** What `show.ledger` displays of a row: a ledger row, or a notebook's own check in the same shape. */
@@ -99,19 +99,17 @@ export const show = {
   },
 };
 
-export function formatNumber(v: number, digits = 6): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e6 ? Number(v.toPrecision(digits)).toString() : v.toExponential(Math.max(1, digits - 3));
+/** Shows the Plotly bundle (once per notebook, in its setup cell). */
+export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): void {
+  const html = plotlyBundle(options);
+  const { version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
+  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`, scriptHashMetadata(html));
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-export function textTable(columns: string[], rows: string[][]): string {
-  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+/** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
+export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = {}): void {
+  const html = plotlyFigureHtml(figure, options);
+  const title = (figure.layout ?? {})["title"];
+  const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
+  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`, scriptHashMetadata(html));
 }

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
 import { Rng } from "../src/random";
-import { Normal, StandardNormal } from "../src/distributions/normal";
+import { Normal } from "../src/distributions/normal";
 import { Bernoulli } from "../src/distributions/bernoulli";
 import { Independent } from "../src/distributions/independent";
 import { Distribution } from "../src/distributions/distribution";
@@ -145,7 +145,7 @@ describe("distributions (tfjs, float32)", function () {
       assert.deepEqual(ind.eventShape, [4]);
       assert.deepEqual(ind.logProb(d.sample([5], 2)).shape, [5, 3]);
       assert.deepEqual(Normal.standard([2, 6]).batchShape, [2, 6]);
-      assert.deepEqual(StandardNormal([7]).sample([], 1).shape, [7]);
+      assert.deepEqual(Normal.standard([7]).sample([], 1).shape, [7]);
       assert.deepEqual(Normal.diagonal([0, 0], [1, 1]).eventShape, [2]);
     });
 

@@ -17,6 +17,7 @@ import {
   naiveMonteCarloMarginal,
 } from "../src/estimators";
 import { LinearGaussian, MvNormal64, klMvNormal } from "../src/exact";
+import * as linalg from "../src/linalg";
 import { assertArgumentError } from "./support/assert";
 import { Rng } from "../src/random";
 
@@ -118,6 +119,22 @@ describe("estimators (20 random seeded models)", () => {
     const none = logMeanExp([-Infinity, -Infinity]);
     assert.equal(none.log.value, -Infinity);
     assert.equal(none.marginal.value, 0);
+  });
+
+  it("linalg's logSumExp and logMeanExp: stable, over a range of the values, ±∞ and NaN as the largest value", () => {
+    const v = [-1.5, 0.2, -0.3, 1.1];
+    const direct = Math.log(v.reduce((a, b) => a + Math.exp(b), 0));
+    assert.ok(Math.abs(linalg.logSumExp(v) - direct) < 1e-14);
+    assert.ok(Math.abs(linalg.logSumExp(v.map((a) => a + 1000)) - (direct + 1000)) < 1e-10);
+    assert.ok(Math.abs(linalg.logMeanExp(v) - (direct - Math.log(4))) < 1e-14);
+    // The range [1, 3): 0.2 and −0.3 only.
+    assert.ok(Math.abs(linalg.logMeanExp(v, 1, 3) - Math.log((Math.exp(0.2) + Math.exp(-0.3)) / 2)) < 1e-14);
+    // The estimate and the plain number agree to the bit: the same operations in the same order.
+    assert.equal(logMeanExp(v).log.value, linalg.logMeanExp(v));
+    assert.equal(linalg.logSumExp([-Infinity, -Infinity]), -Infinity);
+    assert.equal(linalg.logMeanExp([0, Infinity]), Infinity);
+    assert.ok(Number.isNaN(linalg.logSumExp([0, NaN])));
+    assert.equal(linalg.maxOf(new Float64Array(200000).fill(-1)), -1); // no spread into Math.max
   });
 
   it("same seed, same numbers; different seed, different numbers", () => {

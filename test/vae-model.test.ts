@@ -1,7 +1,7 @@
 /**
- * The VAE: its loss against an independent float64 computation of −(recon − KL),
- * the hand-written dense-layer gradients against tfjs's own autodiff, training that
- * lowers the loss and repeats bit for bit with the same seed, checkpoint + resume
+ * The VAE: its loss against an independent float64 computation of −(recon − KL), one
+ * training step and the epoch's batches, training that lowers the loss and repeats bit
+ * for bit with the same seed, checkpoint + resume
  * equal to an uninterrupted run, the NaN guard, the IWAE ladder's ordering, and the
  * command line's validation. Small models and data keep this file to a few seconds.
  */
@@ -17,7 +17,7 @@ import { Vae } from "../src/vae/model";
 import { createAdam } from "../src/vae/adam";
 import { ImageSet, binarize } from "../src/vae/data";
 import { smallDigits } from "./support/digits";
-import { TrainingDivergedError, trainVae } from "../src/vae/trainer";
+import { TrainingDivergedError, epochBatches, trainStep, trainVae } from "../src/vae/trainer";
 import { activeUnits, evaluateElbo, iwaeLadder, iwaePlan } from "../src/vae/evaluate";
 import { loadCheckpoint } from "../src/vae/checkpoint";
 import { buildProgram } from "../scripts/train";
@@ -100,25 +100,41 @@ describe("Gaussian VAE", function () {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  it("hand-written dense gradients equal tfjs's autodiff gradients", () => {
-    const a = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "transposed" }, 5);
-    const b = new Vae({ inputDim: 784, hidden: [24, 16], latentDim: 2, gradient: "builtin" }, 5);
+  it("trainStep takes one Adam step and returns the loss before it; a NaN loss leaves the weights as they were", () => {
+    const model = new Vae({ inputDim: 784, ...SMALL }, 3);
     const x = tf.tensor2d(binarize(train.images.subarray(0, 8 * 784), "threshold"), [8, 784]);
-    const ga = tf.variableGrads(() => a.loss(x, 9).loss, a.variables());
-    const gb = tf.variableGrads(() => b.loss(x, 9).loss, b.variables());
-    assert.ok(Math.abs(ga.value.dataSync()[0] - gb.value.dataSync()[0]) < 1e-4);
-    a.variables().forEach((v, i) => {
-      const u = ga.grads[v.name].dataSync();
-      const w = gb.grads[b.variables()[i].name].dataSync();
-      let scale = 0;
-      for (let j = 0; j < w.length; j++) scale = Math.max(scale, Math.abs(w[j]));
-      for (let j = 0; j < w.length; j++) {
-        // Same math, different float32 summation order: agree to 1e-4 of the largest entry.
-        assert.ok(Math.abs(u[j] - w[j]) <= 1e-4 * scale + 1e-7, `${a.weightNames()[i]}[${j}]: ${u[j]} vs ${w[j]}`);
-      }
-    });
-    a.dispose();
-    b.dispose();
+    const optimizer = createAdam(1e-3);
+    const before = model.variables().map((v) => v.dataSync().slice());
+    const expected = tf.tidy(() => model.loss(x, 11).loss.dataSync()[0]);
+    assert.equal(trainStep(model, optimizer, x, 11), expected);
+    const after = model.variables().map((v) => v.dataSync().slice());
+    // Adam's first step moves every weight with a nonzero gradient by about the learning rate.
+    after.forEach((w, i) => assert.notDeepEqual(w, before[i], model.weightNames()[i]));
+    const moved = Math.max(...after[0].map((v, j) => Math.abs(v - before[0][j])));
+    assert.ok(moved > 5e-4 && moved < 2e-3, `largest move ${moved}`);
+    tf.tidy(() => model.variables()[1].assign(tf.fill(model.variables()[1].shape, NaN)));
+    const poisoned = model.variables().map((v) => v.dataSync().slice());
+    assert.ok(Number.isNaN(trainStep(model, optimizer, x, 12)));
+    model.variables().forEach((v, i) => assert.deepEqual(v.dataSync(), poisoned[i], `${model.weightNames()[i]} unchanged`));
+    tf.dispose(x);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it("epochBatches: each image once per epoch in a seeded order, the same batches for the same (seed, epoch)", () => {
+    const options = { batchSize: 100, binarization: "threshold" as const, seed: 2 };
+    const take = (epoch: number, seed = options.seed) =>
+      Array.from(epochBatches(train, epoch, { ...options, seed }), (b) => ({ ...b, images: b.images.slice() }));
+    const batches = take(1);
+    assert.deepEqual(batches.map((b) => [b.step, b.rows]), [[1, 100], [2, 100], [3, 100], [4, 84]]);
+    // Every image exactly once: the binarized rows, as multisets of strings, are the training set's.
+    const rows = (images: Float32Array, n: number) => Array.from({ length: n }, (_, i) => images.subarray(i * 784, (i + 1) * 784).join(""));
+    const seen = batches.flatMap((b) => rows(b.images, b.rows)).sort();
+    assert.deepEqual(seen, rows(binarize(train.images, "threshold"), train.n).sort());
+    assert.deepEqual(take(1), batches, "same seed and epoch, same batches and seeds");
+    assert.notDeepEqual(take(2)[0].images, batches[0].images, "another epoch, another order");
+    assert.notDeepEqual(take(1, 3)[0].images, batches[0].images, "another seed, another order");
+    assert.equal(new Set(batches.map((b) => b.seed)).size, batches.length, "a seed for each step");
   });
 
   it("training lowers the loss and repeats exactly with the same seed", async () => {

@@ -4,10 +4,10 @@
  * would round to exactly 0 or 1 in float32.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, TensorLike, asTensor, checkSampleShape, reduceTo, sumRightmost, validateTensor } from "./distribution";
-import { DistributionOptions } from "./normal";
+import { Distribution, DistributionOptions, TensorLike, asTensor, checkSampleShape, validateTensor } from "./distribution";
 import { ArgumentError } from "../errors";
 import { tfjsSeed } from "../random";
+import { bernoulliLogLikelihood } from "../fast/bernoulli-loglik";
 
 export type BernoulliParams = { logits: TensorLike; probs?: undefined } | { probs: TensorLike; logits?: undefined };
 
@@ -61,18 +61,15 @@ export class Bernoulli extends Distribution {
     });
   }
 
-  /** log p(x) = x·l − softplus(l), elementwise, with a stable softplus (see `softplus` below); differentiable in the logits, x is data. */
+  /** log p(x) = x·l − softplus(l), elementwise; differentiable in the logits, x is data. */
   logProb(value: tf.Tensor): tf.Tensor {
-    return bernoulliLogProb(value, this.logits);
+    return bernoulliLogLikelihood(value, this.logits);
   }
 
-  /**
-   * Σ over the rightmost `ndims` dims of x·l − softplus(l), as one op whose backward
-   * pass is dy ⊙ (x − σ(l)) directly (the VAE's reconstruction term over all pixels).
-   */
+  /** Σ over the rightmost `ndims` dims of log p(x), as one op (the VAE's reconstruction term over all pixels). */
   override logProbSummed(value: tf.Tensor, ndims: number): tf.Tensor {
     if (ndims === 0 || value.shape.join() !== this.logits.shape.join() || ndims > value.rank) return super.logProbSummed(value, ndims);
-    return bernoulliLogProb(value, this.logits, ndims);
+    return bernoulliLogLikelihood(value, this.logits, ndims);
   }
 
   /** H = softplus(l) − σ(l)·l, elementwise. */
@@ -88,43 +85,3 @@ export class Bernoulli extends Distribution {
     return [this.logits];
   }
 }
-
-/**
- * softplus(l) = log(1 + eˡ) = max(l, 0) − log σ(|l|), where σ(|l|) ∈ [½, 1]: nothing
- * overflows and the log never sees 0 (the stable BCE-with-logits form, with the usual
- * log1p(e^{−|l|}) written as −log σ(|l|)). Why this spelling: on wasm the sigmoid kernel
- * is vectorized and exp, log1p and softplus are not — for a 128×784 batch of logits
- * ~1 ms against ~2 ms for log1p(exp(·)) and ~3 ms for tf.softplus. Rounding σ near 1
- * costs at most ~1e-7 absolute per entry, below the float32 resolution of a per-image
- * sum. On tfjs-node all spellings cost about the same, and tf.softplus is one kernel.
- */
-function softplus(l: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() === "tensorflow") return tf.softplus(l);
-  return tf.sub(tf.relu(l), tf.log(tf.sigmoid(tf.abs(l))));
-}
-
-/**
- * Σ over the rightmost `ndims` dims (none for 0) of x·l − softplus(l), with its gradient
- * written out: ∂/∂l = x − σ(l). Same values as autodiff of the stable form, with a
- * fraction of the kernels (this term runs on every pixel of every image of every training
- * step). The observation x enters through the closure, not as an input: a Bernoulli's
- * support is discrete, so log p(x) is differentiated in the parameters only (no gradient
- * for the images is ever formed).
- */
-function bernoulliLogProb(x: tf.Tensor, l: tf.Tensor, ndims = 0): tf.Tensor {
-  return logitsOnly((ls: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([ls, x]); // x too: a tidy around the caller may dispose it before the backward pass
-    return {
-      value: tf.tidy(() => sumRightmost(tf.sub(tf.mul(x, ls), softplus(ls)), ndims)),
-      gradFunc: (dy: tf.Tensor, [savedL, savedX]: tf.Tensor[]) => {
-        // dy has the kept (batch) shape; size-1 event dims let it broadcast over the summed ones.
-        const d = ndims === 0 ? dy : tf.reshape(dy, [...dy.shape, ...Array<number>(ndims).fill(1)]);
-        return reduceTo(tf.mul(d, tf.sub(savedX, tf.sigmoid(savedL))), savedL.shape);
-      },
-    };
-  })(l);
-}
-
-type LogitsOnlyFn = (l: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const logitsOnly = (f: LogitsOnlyFn) => tf.customGrad(f as any) as unknown as (l: tf.Tensor) => tf.Tensor;

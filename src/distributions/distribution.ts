@@ -10,8 +10,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
+import { customGrad, sumRightmost } from "../tensors";
 
 export type TensorLike = tf.Tensor | number | number[] | number[][] | number[][][];
+
+export interface DistributionOptions {
+  /**
+   * Check parameters (finite; scale > 0). Reads the values back, so it costs a sync:
+   * on by default, off in training loops that build thousands of distributions.
+   */
+  validateArgs?: boolean;
+}
 
 export abstract class Distribution {
   abstract readonly batchShape: number[];
@@ -52,21 +61,6 @@ export abstract class Distribution {
   toString(): string {
     return `${this.constructor.name}(batchShape=[${this.batchShape}], eventShape=[${this.eventShape}])`;
   }
-}
-
-/** Sums the rightmost `ndims` dims of `t` away (identity for 0). */
-export function sumRightmost(t: tf.Tensor, ndims: number): tf.Tensor {
-  if (ndims === 0) return t;
-  return tf.sum(t, Array.from({ length: ndims }, (_, i) => t.rank - 1 - i));
-}
-
-/** Sums a broadcast gradient back down to `shape` (numpy broadcasting rules). */
-export function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
-  if (g.shape.join() === shape.join()) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  return tf.reshape(tf.sum(g, axes), shape);
 }
 
 /** Converts numbers / nested arrays to a float32 tensor; leaves tensors as they are. */
@@ -112,8 +106,7 @@ export function validateTensor(name: string, t: tf.Tensor, positive: boolean): v
 }
 
 /** Identity forward, zero gradient backward (tfjs has no public stopGradient op). */
-export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
+export const stopGradient = customGrad<[tf.Tensor], tf.Tensor>((x) => ({
   value: tf.clone(x),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-})) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
+  gradFunc: (dy) => tf.zerosLike(dy),
+}));

@@ -5,8 +5,9 @@
  * one log-probability per example.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, sumRightmost } from "./distribution";
+import { Distribution } from "./distribution";
 import { ArgumentError, checkInteger } from "../errors";
+import { sumRightmost } from "../tensors";
 
 export class Independent<D extends Distribution = Distribution> extends Distribution {
   readonly batchShape: number[];

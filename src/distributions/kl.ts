@@ -4,11 +4,13 @@
  * walks up both class hierarchies, so a subclass inherits its parent's rule.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, broadcastShapes, reduceTo } from "./distribution";
+import { Distribution, broadcastShapes } from "./distribution";
 import { Normal } from "./normal";
 import { Bernoulli } from "./bernoulli";
 import { Independent } from "./independent";
 import { ArgumentError } from "../errors";
+import { sumRightmost } from "../tensors";
+import { standardNormalKl } from "../fast/standard-normal-kl";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type DistributionClass<D extends Distribution> = abstract new (...args: any[]) => D;
@@ -49,34 +51,16 @@ export function kl(p: Distribution, q: Distribution): tf.Tensor {
 }
 
 /**
- * KL(N(μ,σ²) ‖ N(0,1)) = ½(σ² + μ²) − ½ − log σ, elementwise, with its gradient written
- * out (∂/∂μ = μ, ∂/∂σ = σ − 1/σ): the VAE's KL term, in a handful of kernels.
+ * KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²)) = ½[(σ₁/σ₂)² + ((μ₁−μ₂)/σ₂)² − 1 − log (σ₁/σ₂)²], elementwise.
+ * Against N(0, 1) (the VAE's prior) this is ½(σ² + μ²) − ½ − log σ, one fused op.
  */
-const klToStandard = tf.customGrad(((loc: tf.Tensor, scale: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([loc, scale]);
-  const value = tf.tidy(() => tf.sub(tf.mul(0.5, tf.add(tf.square(scale), tf.square(loc))), tf.add(tf.log(scale), 0.5)));
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [mu, sigma] = saved;
-      const dMu = tf.mul(dy, mu);
-      const dSigma = tf.mul(dy, tf.sub(sigma, tf.reciprocal(sigma)));
-      return [reduceTo(dMu, mu.shape), reduceTo(dSigma, sigma.shape)];
-    },
-  };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-}) as any) as unknown as (loc: tf.Tensor, scale: tf.Tensor) => tf.Tensor;
-
-/** KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁−μ₂)²)/(2σ₂²) − ½, elementwise. */
 registerKL(Normal, Normal, (p, q) => {
   const shape = broadcastShapes("p.batchShape", p.batchShape, "q.batchShape", q.batchShape);
-  if (q.isStandard) {
-    return tf.tidy(() => {
-      const out = klToStandard(p.loc, p.scale);
-      return out.shape.join() === shape.join() ? out : tf.broadcastTo(out, shape);
-    });
-  }
   return tf.tidy(() => {
+    if (q.isStandard) {
+      const out = standardNormalKl(p.loc, p.scale);
+      return out.shape.join() === shape.join() ? out : tf.broadcastTo(out, shape);
+    }
     const varRatio = tf.square(tf.div(p.scale, q.scale));
     const t = tf.square(tf.div(tf.sub(p.loc, q.loc), q.scale));
     return tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t), 1), tf.log(varRatio)));
@@ -101,11 +85,5 @@ registerKL(Independent, Independent, (p, q) => {
   if (p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims) {
     throw new ArgumentError("q", `event rank mismatch: ${p.reinterpretedBatchNdims} vs ${q.reinterpretedBatchNdims}`);
   }
-  return tf.tidy(() => {
-    const inner = kl(p.base, q.base);
-    const n = p.reinterpretedBatchNdims;
-    if (n === 0) return inner;
-    const axes = Array.from({ length: n }, (_, i) => inner.rank - 1 - i);
-    return tf.sum(inner, axes);
-  });
+  return tf.tidy(() => sumRightmost(kl(p.base, q.base), p.reinterpretedBatchNdims));
 });

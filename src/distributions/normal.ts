@@ -5,35 +5,19 @@
  * `Normal.diagonal(loc, scale)`.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  Distribution,
-  TensorLike,
-  asTensor,
-  broadcastShapes,
-  checkSampleShape,
-  stopGradient,
-  validateTensor,
-} from "./distribution";
+import { Distribution, DistributionOptions, TensorLike, asTensor, broadcastShapes, checkSampleShape, stopGradient, validateTensor } from "./distribution";
 import { Independent } from "./independent";
 import { checkInteger } from "../errors";
 import { tfjsSeed } from "../random";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-export interface DistributionOptions {
-  /**
-   * Check parameters (finite; scale > 0). Reads the values back, so it costs a sync:
-   * on by default, off in training loops that build thousands of distributions.
-   */
-  validateArgs?: boolean;
-}
-
 export class Normal extends Distribution {
   readonly loc: tf.Tensor;
   readonly scale: tf.Tensor;
   readonly batchShape: number[];
   readonly eventShape: number[] = [];
-  /** True when built by Normal.standard (loc 0, scale 1), so KL to it can use the short closed form. */
+  /** True when built by Normal.standard (loc 0, scale 1): KL to it is one fused op (src/fast/standard-normal-kl.ts). */
   readonly isStandard: boolean = false;
 
   constructor(loc: TensorLike, scale: TensorLike, options: DistributionOptions = {}) {
@@ -105,9 +89,4 @@ export class Normal extends Distribution {
   parameters(): tf.Tensor[] {
     return [this.loc, this.scale];
   }
-}
-
-/** The standard normal prior N(0, I) with the given batch shape. */
-export function StandardNormal(shape: number[] = []): Normal {
-  return Normal.standard(shape);
 }

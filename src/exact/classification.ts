@@ -9,7 +9,7 @@
  */
 import { Matrix } from "ml-matrix";
 import { ArgumentError, checkInteger, checkNonEmpty, checkPositive } from "../errors";
-import { Vector, VectorLike, choleskySolve, cholesky, symmetrize } from "../linalg";
+import { Vector, VectorLike, choleskySolve, cholesky, logSumExp, symmetrize } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
@@ -109,10 +109,7 @@ export class GaussianGenerativeClassifier implements BinaryClassifier {
 
   /** log p(x) = log Σ_y p(x, y). */
   logMarginal(x: VectorLike): number {
-    const a = this.logJoint(x, 0);
-    const b = this.logJoint(x, 1);
-    const m = Math.max(a, b);
-    return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+    return logSumExp([this.logJoint(x, 0), this.logJoint(x, 1)]);
   }
 
   /** Bayes' rule: p(y = 1 | x) = p(1) p(x | 1) / Σ_y p(y) p(x | y). */

@@ -8,7 +8,7 @@
  * KL(q ‖ p(z | x)) (5.10) — so every identity can be checked to float64 precision.
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkNonEmpty, checkOptions, checkPositive } from "../errors";
+import { ArgumentError, checkInteger, checkNonEmpty, checkOptions, checkPositive, checkVector } from "../errors";
 import {
   LOG_2PI,
   MatrixLike,
@@ -23,7 +23,7 @@ import {
   trace,
 } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
+import { LatentVariableModel, ModelSample, ancestralSample, checkLatentQ, logStandardNormal } from "./model";
 import { MvNormal64, klMvNormal } from "./mvnormal";
 
 /** Parameters of a linear-Gaussian model. */
@@ -103,34 +103,9 @@ export class LinearGaussian implements LatentVariableModel {
     return new LinearGaussian({ W, b: rng.normals(dataDim), noiseStd });
   }
 
-  private checkX(x: VectorLike): void {
-    if (x === null || x === undefined || x.length !== this.dataDim) {
-      throw new ArgumentError("x", `shape mismatch: expected length ${this.dataDim}, got ${x?.length}`);
-    }
-    for (let i = 0; i < this.dataDim; i++) {
-      if (!Number.isFinite(x[i])) throw new ArgumentError("x", `must contain only finite numbers, got ${x[i]} at index ${i}`);
-    }
-  }
-
-  private checkZ(z: VectorLike): void {
-    if (z === null || z === undefined || z.length !== this.latentDim) {
-      throw new ArgumentError("z", `shape mismatch: expected length ${this.latentDim}, got ${z?.length}`);
-    }
-    for (let i = 0; i < this.latentDim; i++) {
-      if (!Number.isFinite(z[i])) throw new ArgumentError("z", `must contain only finite numbers, got ${z[i]} at index ${i}`);
-    }
-  }
-
-  private checkQ(q: MvNormal64): void {
-    if (!(q instanceof MvNormal64)) throw new ArgumentError("q", "must be an MvNormal64");
-    if (q.dim !== this.latentDim) {
-      throw new ArgumentError("q", `shape mismatch: expected a distribution over ${this.latentDim} latent dimensions, got ${q.dim}`);
-    }
-  }
-
   /** The decoder mean W z + b. */
   decode(z: VectorLike): Vector {
-    this.checkZ(z);
+    checkVector("z", z, this.latentDim);
     const out = Float64Array.from(this.b);
     const d = this.latentDim;
     for (let i = 0; i < this.dataDim; i++) for (let j = 0; j < d; j++) out[i] += this.w[i * d + j] * z[j];
@@ -139,14 +114,14 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** log p(z) = log N(z; 0, I). */
   logPrior(z: VectorLike): number {
-    this.checkZ(z);
+    checkVector("z", z, this.latentDim);
     return logStandardNormal(z);
   }
 
   /** log p(x | z) = log N(x; W z + b, σ² I). */
   logLikelihood(x: VectorLike, z: VectorLike): number {
-    this.checkX(x);
-    this.checkZ(z);
+    checkVector("x", x, this.dataDim);
+    checkVector("z", z, this.latentDim);
     const d = this.latentDim;
     let s = 0;
     for (let i = 0; i < this.dataDim; i++) {
@@ -164,8 +139,8 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** ∇_z log p(x | z) = Wᵀ (x − W z − b) / σ². */
   gradLogLikelihood(x: VectorLike, z: VectorLike): Vector {
-    this.checkX(x);
-    this.checkZ(z);
+    checkVector("x", x, this.dataDim);
+    checkVector("z", z, this.latentDim);
     const d = this.latentDim;
     const g = new Float64Array(d);
     for (let i = 0; i < this.dataDim; i++) {
@@ -213,7 +188,7 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** log p(x), exactly. */
   logMarginal(x: VectorLike): number {
-    this.checkX(x);
+    checkVector("x", x, this.dataDim);
     return this.marginal().logProb(x);
   }
 
@@ -235,7 +210,7 @@ export class LinearGaussian implements LatentVariableModel {
    * The exact posterior p(z | x) = N(M⁻¹ Wᵀ (x − b), σ² M⁻¹) with M = Wᵀ W + σ² I  (4.1).
    */
   posterior(x: VectorLike): MvNormal64 {
-    this.checkX(x);
+    checkVector("x", x, this.dataDim);
     const s2 = this.noiseStd * this.noiseStd;
     const M = this.W.transpose().mmul(this.W);
     for (let i = 0; i < this.latentDim; i++) M.set(i, i, M.get(i, i) + s2);
@@ -252,8 +227,8 @@ export class LinearGaussian implements LatentVariableModel {
    * −(D/2) log(2πσ²) − [‖x − W m − b‖² + tr(W S Wᵀ)] / (2σ²).
    */
   reconstructionTerm(x: VectorLike, q: MvNormal64): number {
-    this.checkX(x);
-    this.checkQ(q);
+    checkVector("x", x, this.dataDim);
+    checkLatentQ(q, this.latentDim);
     const r = this.decode(q.mean);
     let s = 0;
     for (let i = 0; i < this.dataDim; i++) s += (x[i] - r[i]) ** 2;
@@ -263,7 +238,7 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** KL(q ‖ p(z)) analytically  (5.8). */
   klToPrior(q: MvNormal64): number {
-    this.checkQ(q);
+    checkLatentQ(q, this.latentDim);
     return klMvNormal(q, this.prior);
   }
 
@@ -274,7 +249,7 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** KL(q ‖ p(z | x)) analytically; log p(x) = ELBO + this  (5.10). */
   klToPosterior(x: VectorLike, q: MvNormal64): number {
-    this.checkQ(q);
+    checkLatentQ(q, this.latentDim);
     return klMvNormal(q, this.posterior(x));
   }
 

@@ -58,6 +58,14 @@ export function ancestralSample(model: GaussianDecoderModel, rng: Rng, n: number
   return { z, x };
 }
 
+/** The q of the estimators and the ELBO: an MvNormal64 over the model's `latentDim` latent dimensions. */
+export function checkLatentQ(q: MvNormal64, latentDim: number): void {
+  if (!(q instanceof MvNormal64)) throw new ArgumentError("q", "must be an MvNormal64");
+  if (q.dim !== latentDim) {
+    throw new ArgumentError("q", `shape mismatch: expected a distribution over ${latentDim} latent dimensions, got ${q.dim}`);
+  }
+}
+
 /** log N(z; 0, I): the prior p(z) of every model here. */
 export function logStandardNormal(z: VectorLike): number {
   let s = 0;

@@ -11,7 +11,7 @@
  *   d = 1:  f(z) = (z², sin z)                 — x₁ cannot tell z from −z.
  *   d = 2:  f(z) = (z₁², z₂ + sin z₁)          — two curved modes in z₁.
  */
-import { ArgumentError, checkInteger, checkPositive } from "../errors";
+import { ArgumentError, checkInteger, checkPositive, checkVector } from "../errors";
 import { LOG_2PI, Vector, VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
@@ -27,7 +27,7 @@ export interface NonlinearToyOptions {
   dataDim?: number;
 }
 
-export function defaultToyDecoder(latentDim: number): (z: VectorLike) => Vector {
+function defaultToyDecoder(latentDim: number): (z: VectorLike) => Vector {
   if (latentDim === 1) return (z) => Float64Array.of(z[0] * z[0], Math.sin(z[0]));
   if (latentDim === 2) return (z) => Float64Array.of(z[0] * z[0], z[1] + Math.sin(z[0]));
   throw new ArgumentError("latentDim", `the default decoder exists for latent dimension 1 or 2, got ${latentDim}`);
@@ -61,33 +61,21 @@ export class NonlinearToy implements LatentVariableModel {
     this.logNoiseNormalizer = -0.5 * this.dataDim * (LOG_2PI + 2 * Math.log(this.noiseStd));
   }
 
-  private checkZ(z: VectorLike): void {
-    if (z === null || z === undefined || z.length !== this.latentDim) {
-      throw new ArgumentError("z", `shape mismatch: expected length ${this.latentDim}, got ${z?.length}`);
-    }
-  }
-
-  private checkX(x: VectorLike): void {
-    if (x === null || x === undefined || x.length !== this.dataDim) {
-      throw new ArgumentError("x", `shape mismatch: expected length ${this.dataDim}, got ${x?.length}`);
-    }
-  }
-
   /** f(z). */
   decode(z: VectorLike): Vector {
-    this.checkZ(z);
+    checkVector("z", z, this.latentDim);
     const f = this.decoder(z);
     if (f.length !== this.dataDim) throw new ArgumentError("decoder", `returned length ${f.length}, expected ${this.dataDim}`);
     return Float64Array.from(f);
   }
 
   logPrior(z: VectorLike): number {
-    this.checkZ(z);
+    checkVector("z", z, this.latentDim);
     return logStandardNormal(z);
   }
 
   logLikelihood(x: VectorLike, z: VectorLike): number {
-    this.checkX(x);
+    checkVector("x", x, this.dataDim);
     const f = this.decode(z);
     let s = 0;
     for (let i = 0; i < this.dataDim; i++) s += (x[i] - f[i]) ** 2;

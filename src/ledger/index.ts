@@ -6,6 +6,7 @@
  * unique within a part; `row.part` says which article a row belongs to.
  */
 import { ArgumentError, checkOptions } from "../errors";
+import { formatNumber } from "../format";
 import { PART1_LEDGER } from "./part1";
 import type { LedgerOptions, LedgerRow, PartLedger } from "./rows";
 
@@ -63,12 +64,8 @@ export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}
   return runLedger({ ...options, tags: [tag] })[0];
 }
 
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e6 ? v.toPrecision(10) : v.toExponential(3);
-}
+/** The text table's numbers: 10 digits, trailing zeros kept so the columns line up. */
+const fmt = (v: number): string => formatNumber(v, 10, { exponentDigits: 3, keepZeros: true });
 
 /** The ledger as a plain-text table: tag, kind, lhs, rhs, residual, pass, tolerance (and method, if asked). */
 export function formatLedger(rows: LedgerRow[], options: { methods?: boolean } = {}): string {

@@ -150,3 +150,13 @@ export function progressBar(options: ProgressBarOptions): ProgressBar {
 
 /** Tags names that must be unique within this process (tfjs variable names). */
 export const instanceTag = String(process.pid);
+
+/** Whether the process `pid` still runs (a checkpoint's temporary folder names the process writing it). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

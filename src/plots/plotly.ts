@@ -4,7 +4,7 @@
  * where no kernel runs and the Plotly MIME type is dropped.
  *
  * - The Plotly bundle is embedded ONCE per notebook: show {@link plotlyBundle} in the
- *   setup cell (`showPlotlyBundle()`); figures only wait for `window.Plotly`.
+ *   setup cell (`showPlotlyBundle()`, src/notebook.ts); figures only wait for `window.Plotly`.
  * - The bundle is wrapped so that it never sees require.js: nbconvert's page loads
  *   require.js, and a UMD bundle that finds `define.amd` (or `module`) registers itself
  *   as a module instead of setting `window.Plotly`. Inside the wrapper `define`,
@@ -17,7 +17,6 @@
  * (10 MB, unminified), so an exported page stays a sensible size.
  */
 import { ArgumentError } from "../errors";
-import { show } from "../notebook";
 import { plotlyBundleFile, sha256Base64, type PlotlyBundleFile } from "../platform";
 
 /** A Plotly figure: traces, layout and config, as in `Plotly.newPlot(div, data, layout, config)`. */
@@ -185,19 +184,4 @@ export function scriptHashMetadata(html: string): Record<string, string[]> {
     hashes.push(`sha256-${hash}`);
   }
   return { [SCRIPT_HASHES_METADATA]: hashes };
-}
-
-/** Shows the Plotly bundle (once per notebook, in its setup cell). */
-export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): void {
-  const html = plotlyBundle(options);
-  const { version, pkg } = plotlyBundleSource(options.flavor ?? "cartesian");
-  show.html(html, `[Plotly bundle ${pkg}@${version}, ${(html.length / 1e6).toFixed(2)} MB]`, scriptHashMetadata(html));
-}
-
-/** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
-export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = {}): void {
-  const html = plotlyFigureHtml(figure, options);
-  const title = (figure.layout ?? {})["title"];
-  const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
-  show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`, scriptHashMetadata(html));
 }

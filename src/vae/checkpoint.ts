@@ -20,14 +20,11 @@
  * also names the newest kept epoch that is intact.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Vae, VaeConfig, checkVaeConfig } from "./model";
+import { Vae } from "./model";
+import { type VaeConfig, checkVaeConfig } from "./config";
 import type { Stats } from "fs";
-import { fs, instanceTag, path } from "../platform";
-
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+import { fs, instanceTag, path, processAlive } from "../platform";
+import type { NamedTensor } from "../tensors";
 
 export interface CheckpointState<TMeta = unknown> {
   config: Required<VaeConfig>;
@@ -43,7 +40,7 @@ const FORMAT = "vae-workbook-checkpoint-1";
 const EPOCH_FOLDER = /^epoch-(\d{4,})$/;
 const TEMP_ENTRY = /^(?:\.epoch-\d{4,}\.(?:tmp|old)|latest\.json\.tmp|\.write-probe)-(\d+)$/;
 
-export const epochFolderName = (epoch: number) => `epoch-${String(epoch).padStart(4, "0")}`;
+const epochFolderName = (epoch: number) => `epoch-${String(epoch).padStart(4, "0")}`;
 const epochOf = (name: string) => Number(EPOCH_FOLDER.exec(name)?.[1] ?? NaN);
 
 /** A checkpoint file or folder that cannot be written or read, named, with what is wrong. */
@@ -73,7 +70,7 @@ const ERRNO_WORDS: Record<string, string> = {
 };
 
 /** "no space left on device (ENOSPC)" for a Node fs error; its message otherwise. */
-export function describeFsError(error: unknown): string {
+function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code && ERRNO_WORDS[code] ? `${ERRNO_WORDS[code]} (${code})` : String((error as Error)?.message ?? error);
 }
@@ -188,15 +185,6 @@ function removeStaleTemporaries(dir: string): void {
     if (m && (m[1] === instanceTag || !processAlive(Number(m[1])))) {
       fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -376,7 +364,7 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4 };
 /** Reads a .bin file against its manifest: right size, every value finite. */
 function readTensors(folder: string, bin: string, specs: tf.io.WeightsManifestEntry[]): tf.NamedTensorMap {
   const file = path.join(folder, bin);
-  let buf: Buffer;
+  let buf: Uint8Array;
   try {
     buf = fs.readFileSync(file);
   } catch (error) {
@@ -480,8 +468,4 @@ export function readCheckpointInfo<TMeta = unknown>(dirOrEpoch: string): Omit<Lo
     const json = readModelJson(folder);
     return { config: json.config, epoch: json.epoch, step: json.step, meta: json.meta as TMeta, path: folder, runDir };
   });
-}
-
-export function hasCheckpoint(dir: string): boolean {
-  return fs.existsSync(path.join(dir, "latest.json"));
 }

@@ -14,11 +14,7 @@ import { Rng } from "../random";
 import { Vae } from "./model";
 import { checkPixels } from "./data";
 import { Estimate, monteCarloMean } from "../estimators";
-
-/** Mean over examples with its standard error, as the exact side reports estimates. */
-export function meanAndStdError(values: ArrayLike<number>): Estimate {
-  return monteCarloMean(values);
-}
+import { logMeanExp } from "../linalg";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
@@ -36,7 +32,7 @@ function countImages(model: Vae, images: Float32Array, min = 1): number {
 }
 
 /** Most log-weights one evaluation may hold: 2²⁷ float64s, 1 GiB. */
-export const MAX_IMPORTANCE_WEIGHTS = 2 ** 27;
+const MAX_IMPORTANCE_WEIGHTS = 2 ** 27;
 
 function checkWeightBudget(argument: string, draws: number, examples: number): void {
   if (draws * examples > MAX_IMPORTANCE_WEIGHTS) {
@@ -79,7 +75,7 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
     tf.dispose([r, k]);
   }
   const neg = recon.map((r, i) => klv[i] - r);
-  return { negElbo: meanAndStdError(neg), recon: meanAndStdError(recon), kl: meanAndStdError(klv), perExample: { recon, kl: klv } };
+  return { negElbo: monteCarloMean(neg), recon: monteCarloMean(recon), kl: monteCarloMean(klv), perExample: { recon, kl: klv } };
 }
 
 /**
@@ -127,16 +123,6 @@ export function logImportanceWeights(
   return out;
 }
 
-/** log mean exp of values[start..end), stably (a loop: a spread into Math.max overflows the stack beyond ~10⁵ values). */
-function logMeanExp(values: ArrayLike<number>, start: number, end: number): number {
-  let mx = -Infinity;
-  for (let i = start; i < end; i++) mx = Math.max(mx, values[i]);
-  if (!Number.isFinite(mx)) return mx;
-  let s = 0;
-  for (let i = start; i < end; i++) s += Math.exp(values[i] - mx);
-  return mx + Math.log(s / (end - start));
-}
-
 export interface IwaeRung {
   k: number;
   /** IWAE_k estimate of mean test log p(x), nats per example. */
@@ -153,11 +139,6 @@ export interface IwaeLadder {
   draws: number;
 }
 
-/**
- * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
- * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
- * must divide K). The per-example values are then averaged over the subset.
- */
 /**
  * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
  * K = max(ks) draws for each of `examples` images. Checks everything before any work:
@@ -176,6 +157,11 @@ export function iwaePlan(imageCount: number, ks: number[], subset?: number): { d
   return { draws: K, examples: n };
 }
 
+/**
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
+ * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
+ * must divide K). The per-example values are then averaged over the subset.
+ */
 export function iwaeLadder(
   model: Vae,
   images: Float32Array,
@@ -200,19 +186,9 @@ export function iwaeLadder(
       for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
-    return { k, estimate: meanAndStdError(per), gapOverElbo: meanAndStdError(per.map((v, j) => v - elboPer[j])) };
+    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
   });
-  return { elbo: meanAndStdError(elboPer), rungs, examples: n, draws: K };
-}
-
-/** IWAE-k estimate of mean log p(x) over the first `subset` images. */
-export function iwaeLogLikelihood(
-  model: Vae,
-  images: Float32Array,
-  k: number,
-  options: { seed?: number; subset?: number; maxBatch?: number } = {},
-): Estimate {
-  return iwaeLadder(model, images, [k], options).rungs[0].estimate;
+  return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
 }
 
 /**

@@ -1,4 +1,5 @@
 export * from "./data";
+export * from "./config";
 export * from "./model";
 export * from "./evaluate";
 export * from "./checkpoint";

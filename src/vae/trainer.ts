@@ -1,17 +1,25 @@
 /**
- * The training loop: Adam on minus (5.9), mini-batches of a seeded shuffle, one
- * seeded reparameterized draw per example. Everything random is derived from
- * (seed, epoch, step), so a run resumed from a checkpoint continues exactly as an
- * uninterrupted one would.
+ * Training: Adam on minus (5.9), mini-batches of a seeded shuffle, one seeded
+ * reparameterized draw per example. Three parts:
+ *
+ *   epochBatches  the batches of one epoch (shuffle, binarization, per-step seeds)
+ *   trainStep     one optimizer step on one batch, nothing else
+ *   trainVae      the run around them: checks before any work, resume, checkpoints,
+ *                 evaluation after each epoch, progress and callbacks
+ *
+ * Everything random is derived from (seed, epoch, step), so a run resumed from a
+ * checkpoint continues exactly as an uninterrupted one would.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
 import { Rng } from "../random";
-import { Vae, VaeConfig, DEFAULT_VAE_CONFIG, checkVaeConfig, vaeParameterCount } from "./model";
+import { Vae } from "./model";
+import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, checkVaeConfig, vaeParameterCount } from "./config";
 import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
-import { holdsRun, inspectCheckpointDir, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint } from "./checkpoint";
+import { type RunFolder, holdsRun, inspectCheckpointDir, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint } from "./checkpoint";
 import { createAdam } from "./adam";
+import type { NamedTensor } from "../tensors";
 import { isInteractiveTerminal, progressBar, totalMemory, yieldToEventLoop } from "../platform";
 
 export interface EpochRecord {
@@ -105,7 +113,7 @@ export interface TrainMeta {
 }
 type Meta = TrainMeta;
 
-export function resolveTrainOptions(options: TrainOptions) {
+function resolveTrainOptions(options: TrainOptions) {
   const o = {
     epochs: options.epochs ?? 10,
     batchSize: options.batchSize ?? 128,
@@ -149,7 +157,7 @@ function checkMemory(config: VaeConfig, limit: number): void {
   if (bytes > limit) {
     throw new ArgumentError(
       "model",
-      `${config.inputDim}-${config.hidden.join("-")}-${config.latentDim} has ${vaeParameterCount(config)} parameters; training needs about ${gb(bytes)} GB ` +
+      `${architecture(config)} has ${vaeParameterCount(config)} parameters; training needs about ${gb(bytes)} GB ` +
         `(weights, gradients and Adam's two moments), more than the limit of ${gb(limit)} GB; use smaller hidden layers or latent dimension`,
     );
   }
@@ -162,12 +170,97 @@ function checkResumable(saved: Meta["options"], savedConfig: VaeConfig, o: Meta[
       throw new ArgumentError(key, `checkpoint in ${dir} was trained with ${key} = ${saved[key]}, not ${o[key]}; use another folder or matching options`);
     }
   }
-  const arch = (c: VaeConfig) => `${c.inputDim}-${c.hidden.join("-")}-${c.latentDim}`;
-  if (arch(savedConfig) !== arch(config)) {
-    throw new ArgumentError("model", `checkpoint architecture ${arch(savedConfig)} differs from the requested ${arch(config)}`);
+  if (architecture(savedConfig) !== architecture(config)) {
+    throw new ArgumentError("model", `checkpoint architecture ${architecture(savedConfig)} differs from the requested ${architecture(config)}`);
   }
 }
 
+/** Where a run starts: its model, Adam's state, the history so far, and the epoch and step it has done. */
+interface RunStart {
+  model: Vae;
+  optimizerState: NamedTensor[] | null;
+  history: EpochRecord[];
+  epoch: number;
+  step: number;
+  /** The checkpoint it starts from, if any. */
+  checkpoint: string | null;
+}
+
+function freshRun(config: VaeConfig, seed: number): RunStart {
+  return { model: new Vae(config, seed), optimizerState: null, history: [], epoch: 0, step: 0, checkpoint: null };
+}
+
+/** The checkpoint in `dir` (of `run`), if it was trained with these options and architecture on this data. */
+function resumeRun(dir: string, run: RunFolder, o: Meta["options"], config: VaeConfig, data: CheckpointData): RunStart {
+  const ck = loadCheckpoint<Meta>(dir);
+  try {
+    checkResumable(ck.meta.options, ck.config, o, config, dir);
+    checkSameData(ck.meta.data, data, ck.path);
+  } catch (error) {
+    ck.model.dispose();
+    tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
+    throw error;
+  }
+  // Resuming from an earlier epoch folder: it becomes the run's latest before the run goes on.
+  if (run.epochFolder && ck.epoch < o.epochs) pointLatestAt(run.epochFolder);
+  return { model: ck.model, optimizerState: ck.optimizerWeights, history: ck.meta.history, epoch: ck.epoch, step: ck.step, checkpoint: ck.path };
+}
+
+/** One batch of an epoch's images, in training order. */
+export interface Batch {
+  /** Step within the epoch, from 1. */
+  step: number;
+  /** rows × pixels values: a view into a buffer that the epoch's next batch overwrites. */
+  images: Float32Array;
+  rows: number;
+  /** Seed of the batch's reparameterized draws. */
+  seed: number;
+}
+
+/**
+ * The batches of one epoch: the training images in a seeded random order, binarized
+ * afresh for the epoch (dynamic binarization draws new pixels each time), cut into
+ * batches of `batchSize` (the last may be smaller), each with the seed of its draws.
+ * Everything derives from (seed, epoch).
+ */
+export function* epochBatches(
+  train: ImageSet,
+  epoch: number,
+  options: { batchSize: number; binarization: Binarization; seed: number },
+): Generator<Batch> {
+  const d = pixels(train);
+  const epochRng = new Rng(`train/${options.seed}/epoch${epoch}`);
+  const order = permutation(train.n, epochRng.fork("shuffle"));
+  const images = binarize(train.images, options.binarization, epochRng.fork("binarize"));
+  const noise = epochRng.fork("noise");
+  const buffer = new Float32Array(options.batchSize * d);
+  for (let start = 0, step = 1; start < train.n; start += options.batchSize, step++) {
+    const rows = Math.min(options.batchSize, train.n - start);
+    for (let i = 0; i < rows; i++) buffer.set(images.subarray(order[start + i] * d, (order[start + i] + 1) * d), i * d);
+    yield { step, images: buffer.subarray(0, rows * d), rows, seed: noise.int32() };
+  }
+}
+
+/**
+ * One optimizer step on the batch x: the loss −(5.9) with one reparameterized draw
+ * (seeded), its gradients, and Adam's update. Returns the loss before the update. A loss
+ * that is NaN or infinite is returned without an update, so it never reaches the weights.
+ */
+export function trainStep(model: Vae, optimizer: tf.Optimizer, x: tf.Tensor2D, seed: number): number {
+  const vars = model.variables();
+  const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed, { validateArgs: false }).loss, vars);
+  const loss = cost.dataSync()[0];
+  if (Number.isFinite(loss)) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+  tf.dispose([cost, ...Object.values(grads)]);
+  return loss;
+}
+
+/**
+ * Trains a VAE on `train` for `epochs` epochs of trainStep over epochBatches, evaluating
+ * the test −ELBO after each epoch and checkpointing it when `checkpointDir` is given.
+ * Everything that can be checked (options, data, model size, the checkpoint folder) is
+ * checked before the first step.
+ */
 export async function trainVae(train: ImageSet, test: ImageSet | null, options: TrainOptions = {}): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
   checkImageSet("train", train);
@@ -191,39 +284,15 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   }
   if (run) prepareCheckpointDir(run.runDir);
 
-  let model: Vae;
-  let history: EpochRecord[] = [];
-  let startEpoch = 0;
-  let globalStep = 0;
-  let optimizerState: { name: string; tensor: tf.Tensor }[] | null = null;
+  const start = options.resume && dir && run ? resumeRun(dir, run, o, config, data!) : freshRun(config, o.seed);
+  const { model, history, epoch: startEpoch } = start;
+  let globalStep = start.step;
   /** The newest checkpoint on disk for this run: what a divergence falls back to. */
-  let lastGood: string | null = null;
-  if (options.resume && dir) {
-    const ck = loadCheckpoint<Meta>(dir);
-    try {
-      checkResumable(ck.meta.options, ck.config, o, config, dir);
-      checkSameData(ck.meta.data, data!, ck.path);
-    } catch (error) {
-      ck.model.dispose();
-      tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
-      throw error;
-    }
-    model = ck.model;
-    optimizerState = ck.optimizerWeights;
-    history = ck.meta.history;
-    startEpoch = ck.epoch;
-    globalStep = ck.step;
-    lastGood = ck.path;
-    // Resuming from an earlier epoch folder: it becomes the run's latest before the run goes on.
-    if (run?.epochFolder && startEpoch < o.epochs) pointLatestAt(run.epochFolder);
-  } else {
-    model = new Vae(config, o.seed);
-  }
-  const vars = model.variables();
+  let lastGood = start.checkpoint;
   const optimizer = createAdam(o.learningRate);
-  if (optimizerState) {
-    await optimizer.setWeights(optimizerState); // copies what it keeps
-    tf.dispose(optimizerState.map((w) => w.tensor));
+  if (start.optimizerState) {
+    await optimizer.setWeights(start.optimizerState); // copies what it keeps
+    tf.dispose(start.optimizerState.map((w) => w.tensor));
   }
   const d = config.inputDim;
   const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
@@ -234,42 +303,28 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
 
   let stoppedEarly = false;
   try {
-    const batchBuf = new Float32Array(o.batchSize * d);
     for (let epoch = startEpoch + 1; epoch <= o.epochs; epoch++) {
-      const epochRng = new Rng(`train/${o.seed}/epoch${epoch}`);
-      const order = permutation(train.n, epochRng.fork("shuffle"));
-      const pixelsEpoch = binarize(train.images, o.binarization, epochRng.fork("binarize"));
-      const noise = epochRng.fork("noise");
       let lossSum = 0;
-      let stepsDone = 0;
+      let examples = 0;
       let trainMs = 0;
       bar?.start(stepsPerEpoch, 0, { epoch, epochs: o.epochs, loss: "…", rate: "…" });
-      for (let s = 0; s < stepsPerEpoch; s++) {
+      for (const batch of epochBatches(train, epoch, o)) {
         if (options.maxSteps !== undefined && globalStep >= options.maxSteps) {
           stoppedEarly = true;
           break;
         }
-        options.beforeStep?.(model, { epoch, step: s + 1 });
-        const start = s * o.batchSize;
-        const end = Math.min(train.n, start + o.batchSize);
-        const m = end - start;
-        for (let i = 0; i < m; i++) batchBuf.set(pixelsEpoch.subarray(order[start + i] * d, (order[start + i] + 1) * d), i * d);
-        const seed = noise.int32();
+        options.beforeStep?.(model, { epoch, step: batch.step });
         const t0 = performance.now();
-        const x = tf.tensor2d(batchBuf.subarray(0, m * d), [m, d]);
-        const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed, { validateArgs: false }).loss, vars);
-        const value = cost.dataSync()[0];
-        // The guard runs before the update, so a NaN never reaches the weights.
-        const ok = Number.isFinite(value);
-        if (ok) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        const x = tf.tensor2d(batch.images, [batch.rows, d]);
+        const loss = trainStep(model, optimizer, x, batch.seed);
         trainMs += performance.now() - t0;
-        tf.dispose([x, cost, ...Object.values(grads)]);
+        x.dispose();
         globalStep++;
-        if (!ok) {
+        if (!Number.isFinite(loss)) {
           throw new TrainingDivergedError(
             epoch,
-            s + 1,
-            value,
+            batch.step,
+            loss,
             lastGood
               ? `The last good checkpoint is ${lastGood}.`
               : dir
@@ -277,19 +332,19 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
                 : "No checkpoint was being written.",
           );
         }
-        lossSum += value * m;
-        stepsDone += m;
-        bar?.update(s + 1, { loss: value.toFixed(2), rate: Math.round((stepsDone / trainMs) * 1000) });
-        if (options.onStep) await options.onStep({ epoch, step: s + 1, stepsPerEpoch, globalStep, loss: value });
-        else if (s % 8 === 0) await yieldToEventLoop();
+        lossSum += loss * batch.rows;
+        examples += batch.rows;
+        bar?.update(batch.step, { loss: loss.toFixed(2), rate: Math.round((examples / trainMs) * 1000) });
+        if (options.onStep) await options.onStep({ epoch, step: batch.step, stepsPerEpoch, globalStep, loss });
+        else if (batch.step % 8 === 1) await yieldToEventLoop();
       }
       bar?.stop();
       if (stoppedEarly) break;
       const record: EpochRecord = {
         epoch,
-        trainNegElbo: lossSum / stepsDone,
+        trainNegElbo: lossSum / examples,
         trainSeconds: trainMs / 1000,
-        examplesPerSecond: stepsDone / (trainMs / 1000),
+        examplesPerSecond: examples / (trainMs / 1000),
         msPerStep: trainMs / stepsPerEpoch,
       };
       if (evalImages) {

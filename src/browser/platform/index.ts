@@ -162,6 +162,11 @@ export function progressBar(_options: ProgressBarOptions): ProgressBar {
 
 export const instanceTag = "browser";
 
+/** No other processes write here (checkpoints are files, which the browser has not). */
+export function processAlive(_pid: number): boolean {
+  return false;
+}
+
 /** No synchronous SHA-256 in a browser (crypto.subtle is async): script hashes are for exported pages. */
 export function sha256Base64(_text: string): string | null {
   return null;
