@@ -18,6 +18,10 @@
  * reader who wants to explore without stopping turns this off for the session with
  * `setStrictChecks(false)`, or for a whole JupyterLab server with the environment
  * variable WORKBOOK_STRICT_CHECKS=0. The workbook runner always runs strict.
+ *
+ * Sides computed in float32 by tfjs (a network, autodiff) differ in their last digits
+ * from backend to backend: such a claim says "float32" in its tolerance or method, and the
+ * browser edition's test (test/lite.test.ts) then compares only its ✔, not its digits.
  */
 import { ArgumentError } from "./errors";
 import type { LedgerRow } from "./ledger";
