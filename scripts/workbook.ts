@@ -64,10 +64,11 @@ export function selectNotebooks(names: string[]): string[] {
  * Executes one notebook in a fresh kernel; never throws for notebook errors. Checks are
  * strict: the kernel runs with WORKBOOK_STRICT_CHECKS=1 whatever the caller's environment
  * says, and nbexec.py fails the notebook on any failing row it shows (src/claims.ts).
- * `env` adds variables to the kernel's environment (the tests' deliberate faults).
+ * `env` adds variables to the kernel's environment (the tests' deliberate faults); `outDir`
+ * puts the executed copy elsewhere than build/notebooks/.
  */
-export function executeNotebook(notebook: string, options: { html?: boolean; env?: Record<string, string> } = {}): Promise<NotebookResult> {
-  const argv = [path.join(paths.scripts, "nbexec.py"), notebook, "--out-dir", outDirs.notebooks];
+export function executeNotebook(notebook: string, options: { html?: boolean; env?: Record<string, string>; outDir?: string } = {}): Promise<NotebookResult> {
+  const argv = [path.join(paths.scripts, "nbexec.py"), notebook, "--out-dir", options.outDir ?? outDirs.notebooks];
   if (options.html !== false) argv.push("--html-dir", outDirs.html);
   const env = jupyterEnv({ ...options.env, WORKBOOK_STRICT_CHECKS: "1" });
   return new Promise((resolve) => {
