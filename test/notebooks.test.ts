@@ -26,7 +26,7 @@ describe("notebooks run under Jupyter with the tslab kernel", function () {
 
   for (const notebook of listNotebooks()) {
     const name = path.basename(notebook);
-    it(`${name} runs top to bottom with no error output`, async () => {
+    it(`${name} runs top to bottom with no error output and no failing claim`, async () => {
       const before = fs.readFileSync(notebook, "utf8");
       const result = await executedByTslab(notebook);
       assert.ok(result.ok, result.error ? describeError(name, result) : "failed");
