@@ -6,7 +6,10 @@ its last stdout line:
    "error": {"cell": code cell number (from 1, as a reader counts) | null, "id": cell id,
              "ename": ..., "evalue": ..., "source": the cell's first line} | null}
 
-A notebook fails on the first of: an error output; a report by tslab of an exception
+A notebook fails on the first of: an error output; a failing row of a checked claim or of
+the equation ledger in an output (`show.ledger` draws it as <tr class="fail" ...>; in
+strict mode, the default, the cell has also thrown ClaimFailedError, whose error output is
+reported instead — this catches a row shown after `setStrictChecks(false)`); a report by tslab of an exception
 thrown outside a cell's own flow (`UncaughtException: ...`, `UnhandledPromiseRejection:
 ...`, e.g. from a timer), which tslab writes to the stderr stream of the last cell that
 ran — read from the kernel's messages even when it comes after that cell finished (a
@@ -18,6 +21,7 @@ The source notebook is only read; the executed copy is written to --out-dir and
 signed (so JupyterLab trusts its SVG and HTML outputs), the HTML page to --html-dir.
 """
 import argparse
+import html
 import json
 import os
 import re
@@ -39,6 +43,8 @@ LATE_ERROR = re.compile(r"^(UncaughtException|UnhandledPromiseRejection):\s*(.*)
 # within it report into its output instead of being lost at kernel shutdown.
 SETTLE_ID = "workbook-settle"
 SETTLE_SOURCE = "await new Promise((resolve) => setTimeout(resolve, 50));"
+# A failing row as src/notebook.ts's show.ledger draws it: its tag, then its cells (tag, claim, ...).
+FAILED_ROW = re.compile(r'<tr class="fail" data-tag="([^"]*)"[^>]*>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>')
 
 
 class NotebookReadError(Exception):
@@ -94,9 +100,28 @@ def late_error(text):
     return None
 
 
+def claim_error(text):
+    """The message of a ClaimFailedError in a stderr text, or None."""
+    match = re.search(r"^ClaimFailedError: (.*)$", text, re.M)
+    return match.group(1).strip() if match else None
+
+
+def failed_claims(output):
+    """The claims of the failing rows an output shows, as "(tag) claim"."""
+    data = output.get("data", {}).get("text/html")
+    if not data:
+        return []
+    text = "".join(data) if isinstance(data, list) else data
+    return [f"({html.unescape(tag)}) {html.unescape(claim)}" for tag, claim in FAILED_ROW.findall(text)]
+
+
 def first_error(nb):
-    """The first error output, or exception reported on a cell's stderr, in reading order."""
+    """The first error output, exception reported on a cell's stderr, or failing checked row, in reading order.
+
+    Within a cell an error output comes first: a strict cell shows its failing rows, then
+    throws ClaimFailedError with the full message."""
     for index, cell in enumerate(nb.cells):
+        failed, thrown = [], None
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 return cell_error(nb, index, output.get("ename", ""), output.get("evalue", ""))
@@ -104,6 +129,12 @@ def first_error(nb):
                 late = late_error(output.get("text", ""))
                 if late:
                     return cell_error(nb, index, *late)
+                # tslab writes a thrown error's stack to stderr (the reply carries no message).
+                thrown = thrown or claim_error(output.get("text", ""))
+            if output.get("output_type") in ("display_data", "execute_result", "update_display_data"):
+                failed += failed_claims(output)
+        if thrown or failed:
+            return cell_error(nb, index, "ClaimFailedError", thrown or "; ".join(f"{claim} does not hold (shown as ✘ FAIL)" for claim in failed))
     return None
 
 

@@ -3,9 +3,10 @@
  * notebooks/ in reading order through Jupyter (nbclient + the tslab kernel), writes
  * executed copies to build/notebooks/ and HTML pages to build/html/, and prints one
  * line per notebook. A failing notebook is reported in one line with its code cell
- * (counted from 1, plus the cell id) and error — also an exception a cell's timer throws
- * later, a kernel that dies, a file that is not a notebook; the rest still run, and the
- * exit code is non-zero. Source notebooks are only read.
+ * (counted from 1, plus the cell id) and error — also a checked claim or ledger row that
+ * fails (ClaimFailedError, naming the claim), an exception a cell's timer throws later, a
+ * kernel that dies, a file that is not a notebook; the rest still run, and the exit code
+ * is non-zero. Source notebooks are only read.
  *
  * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
  * the HTML export) the index page build/html/index.html. The export also writes blog
@@ -59,12 +60,19 @@ export function selectNotebooks(names: string[]): string[] {
   });
 }
 
-/** Executes one notebook in a fresh kernel; never throws for notebook errors. */
-export function executeNotebook(notebook: string, options: { html?: boolean } = {}): Promise<NotebookResult> {
-  const argv = [path.join(paths.scripts, "nbexec.py"), notebook, "--out-dir", outDirs.notebooks];
+/**
+ * Executes one notebook in a fresh kernel; never throws for notebook errors. Checks are
+ * strict: the kernel runs with WORKBOOK_STRICT_CHECKS=1 whatever the caller's environment
+ * says, and nbexec.py fails the notebook on any failing row it shows (src/claims.ts).
+ * `env` adds variables to the kernel's environment (the tests' deliberate faults); `outDir`
+ * puts the executed copy elsewhere than build/notebooks/.
+ */
+export function executeNotebook(notebook: string, options: { html?: boolean; env?: Record<string, string>; outDir?: string } = {}): Promise<NotebookResult> {
+  const argv = [path.join(paths.scripts, "nbexec.py"), notebook, "--out-dir", options.outDir ?? outDirs.notebooks];
   if (options.html !== false) argv.push("--html-dir", outDirs.html);
+  const env = jupyterEnv({ ...options.env, WORKBOOK_STRICT_CHECKS: "1" });
   return new Promise((resolve) => {
-    const child = spawn(venvPython(), argv, { env: jupyterEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(venvPython(), argv, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

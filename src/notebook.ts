@@ -6,6 +6,7 @@
  * library code runs in all three places. The figures themselves are made below this
  * module (src/plots: SVG and HTML strings); this is where they are shown.
  */
+import { enforceChecks } from "./claims";
 import { escapeHtml, formatNumber, textTable } from "./format";
 import type { LedgerRow } from "./ledger";
 import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, scriptHashMetadata, type PlotlyBundleFlavor, type PlotlyFigure, type PlotlyFigureOptions } from "./plots/plotly";
@@ -65,7 +66,8 @@ export const show = {
   },
   /**
    * Ledger rows as a table: equation tag, both sides, residual, tolerance and a
-   * pass/fail mark, so a reader sees at a glance which equations held.
+   * pass/fail mark, so a reader sees at a glance which equations held. A failing row
+   * then throws ClaimFailedError unless strict checks are off (src/claims.ts).
    */
   ledger(rows: LedgerLike[]): void {
     const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
@@ -83,6 +85,8 @@ export const show = {
         `</tr>`).join("") +
       `</tbody></table>`;
     show.html(html, textTable(head, cells));
+    // Strict checks (src/claims.ts): a failing row, once shown, stops the cell.
+    enforceChecks(rows);
   },
   /** A small table of records, as HTML in a notebook and aligned text elsewhere. */
   table(rows: Record<string, unknown>[], options: { digits?: number; caption?: string } = {}): void {

@@ -1,7 +1,7 @@
 /**
  * Every notebook, executed by real Jupyter (nbclient) with the real tslab kernel,
- * exactly as `npm start` runs it: any error output fails the test, naming the cell.
- * Also checks that the runner reports failures instead of hiding them.
+ * exactly as `npm start` runs it: any error output or failing checked claim fails the
+ * test, naming the cell. Also checks that the runner reports failures instead of hiding them.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -26,7 +26,7 @@ describe("notebooks run under Jupyter with the tslab kernel", function () {
 
   for (const notebook of listNotebooks()) {
     const name = path.basename(notebook);
-    it(`${name} runs top to bottom with no error output`, async () => {
+    it(`${name} runs top to bottom with no error output and no failing claim`, async () => {
       const before = fs.readFileSync(notebook, "utf8");
       const result = await executedByTslab(notebook);
       assert.ok(result.ok, result.error ? describeError(name, result) : "failed");
@@ -106,6 +106,28 @@ describe("the runner reports failures", function () {
     assert.equal(result.ok, false);
     assert.deepEqual([result.error?.cell, result.error?.id, result.error?.ename], [2, idOf(nb, 2), "DeadKernelError"]);
     assert.equal(result.error?.evalue, "the kernel died while this cell ran (it said: FATAL ERROR: out of luck)");
+  });
+
+  it("fails a notebook whose checked claim fails, naming the cell and the claim; opting out in a cell does not hide it", async () => {
+    // Under the project, so the kernel resolves the library by its package name.
+    const here = fs.mkdtempSync(path.join(paths.build, "runner-claims-"));
+    try {
+      const claim = 'show.ledger([checkClose("two sides agree", { tag: "9.9", lhs: 1, rhs: 1.5, within: 0.1, why: "stated", method: "a test" })]);';
+      const strict = writeNotebook(here, "claim.ipynb", ['import { checkClose, setStrictChecks, show } from "vae-workbook/exact";', claim, "console.log('never');"]);
+      const r1 = await executeNotebook(strict, { html: false });
+      assert.deepEqual([r1.ok, r1.error?.cell, r1.error?.id, r1.error?.ename], [false, 2, idOf(strict, 2), "ClaimFailedError"]);
+      assert.equal(r1.error?.evalue, "(9.9) two sides agree does not hold: lhs 1, rhs 1.5, residual 0.5; tolerance: |Δ| ≤ 0.1 (stated)");
+      assert.match(describeError("claim", r1), /^ {2}claim, code cell 2 \(id [\w-]+, "show\.ledger\(\[checkClose\(\\"two sides agree\\".*\): ClaimFailedError: \(9\.9\) two sides agree does not hold/);
+      const copy = JSON.parse(fs.readFileSync(r1.executed, "utf8"));
+      assert.equal(copy.cells[2].execution_count, null, "the run stopped at the failing claim");
+      // A reader's opt-out, left in a notebook: its ✘ row still fails the run, and the cells after it ran.
+      const optedOut = writeNotebook(here, "opted-out.ipynb", ['import { checkClose, setStrictChecks, show } from "vae-workbook/exact";\nsetStrictChecks(false);', claim, "console.log('after');"]);
+      const r2 = await executeNotebook(optedOut, { html: false });
+      assert.deepEqual([r2.ok, r2.error?.cell, r2.error?.ename, r2.error?.evalue], [false, 2, "ClaimFailedError", "(9.9) two sides agree does not hold (shown as ✘ FAIL)"]);
+      assert.notEqual(JSON.parse(fs.readFileSync(r2.executed, "utf8")).cells[2].execution_count, null);
+    } finally {
+      fs.rmSync(here, { recursive: true, force: true });
+    }
   });
 
   it("names a file that is not a notebook in one line, without a traceback", async () => {

@@ -87,6 +87,11 @@ export const backends: readonly BackendCandidate[] = [
   { name: "cpu", load: () => undefined },
 ];
 
+/** A setting from the environment (e.g. WORKBOOK_STRICT_CHECKS), or undefined when unset or empty. */
+export function hostSetting(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
 /** VAE_BACKEND, when set, forces one backend. */
 export function backendOverride(): string | undefined {
   return process.env.VAE_BACKEND || undefined;

@@ -85,6 +85,15 @@ export const backends: readonly BackendCandidate[] = [
   { name: "cpu", load: () => undefined },
 ];
 
+/**
+ * A setting: a browser has no environment, so a page or a cell sets it on globalThis
+ * (e.g. `globalThis.WORKBOOK_STRICT_CHECKS = "0"`); undefined when unset or empty.
+ */
+export function hostSetting(name: string): string | undefined {
+  const value = (globalThis as Record<string, unknown>)[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 /** A page may force one backend: `globalThis.VAE_BACKEND` (the kernel sets it from `?backend=`). */
 export function backendOverride(): string | undefined {
   return (globalThis as { VAE_BACKEND?: string }).VAE_BACKEND || undefined;
