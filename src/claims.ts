@@ -3,7 +3,7 @@
  * value ("the largest difference is 0", "within a few standard errors", "rises with k",
  * "ELBO ≤ log p(x)"), the cell builds a row that computes both sides and compares them
  * with a stated tolerance, and shows it with `show.ledger` — the same table as the
- * equation ledger's rows (src/ledger.ts), so a reader sees both sides, the residual, the
+ * equation ledger's rows (src/ledger/), so a reader sees both sides, the residual, the
  * tolerance and ✔ or ✘.
  *
  *   show.ledger([
