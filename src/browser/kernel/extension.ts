@@ -20,6 +20,15 @@ const plugin = {
   activate: (_app: unknown, specs: IKernelSpecs, client: IKernelClient | null) => {
     const workerUrl = `${__webpack_public_path__}vae-workbook/kernel-worker.js`;
     const backend = new URLSearchParams(globalThis.location?.search ?? "").get("backend") ?? undefined;
+    // Load the first kernel's worker (its compiler and runtime) while JupyterLite is still
+    // opening the notebook; later kernels (restart, interrupt) start their own.
+    let spare: Worker | null = new Worker(workerUrl, { type: "module" });
+    spare.addEventListener("error", () => (spare = null), { once: true });
+    const takeWorker = (): Worker | undefined => {
+      const worker = spare ?? undefined;
+      spare = null;
+      return worker;
+    };
     specs.register({
       spec: {
         name: "tslab",
@@ -30,7 +39,7 @@ const plugin = {
         resources: {},
       },
       create: async (options: IKernel.IOptions): Promise<IKernel> => {
-        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend });
+        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend, worker: takeWorker() });
         kernels.set(kernel.id, kernel);
         kernel.disposed.connect(() => kernels.delete(kernel.id));
         return kernel;

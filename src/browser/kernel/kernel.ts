@@ -22,6 +22,8 @@ export interface BrowserKernelOptions extends IKernel.IOptions {
   workerUrl: string;
   /** Forces a tfjs backend in the worker (the page's `?backend=`). */
   backend?: string;
+  /** A worker already loading `workerUrl`, to use instead of starting one. */
+  worker?: Worker;
 }
 
 const INTERRUPTED =
@@ -39,15 +41,15 @@ export class TypeScriptBrowserKernel extends BaseKernel {
 
   constructor(private readonly options: BrowserKernelOptions) {
     super(options);
-    this.startWorker();
+    this.startWorker(options.worker);
   }
 
   get ready(): Promise<void> {
     return this.started;
   }
 
-  private startWorker(): void {
-    this.worker = new Worker(this.options.workerUrl, { type: "module" });
+  private startWorker(preloaded?: Worker): void {
+    this.worker = preloaded ?? new Worker(this.options.workerUrl, { type: "module" });
     this.started = new Promise<void>((resolve, reject) => {
       this.worker.onmessage = (event: MessageEvent<FromWorker>) => {
         const message = event.data;
