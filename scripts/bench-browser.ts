@@ -50,15 +50,13 @@ function kindOf(url: string): string {
   return "JupyterLite app (JupyterLab 4.6)";
 }
 
-/** Sums the bytes of the requests a page (and its workers) makes while `record` is on. */
+/** Sums the bytes of the requests a browser context (pages and their workers) makes, by kind. */
 class ByteCounter {
-  recording = true;
   readonly byKind = new Map<string, number>();
   private pending: Promise<void>[] = [];
 
   attach(context: BrowserContext): void {
     context.on("requestfinished", (request: Request) => {
-      if (!this.recording) return;
       const url = request.url();
       if (!url.startsWith("http")) return;
       this.pending.push(
@@ -181,7 +179,6 @@ async function main(): Promise<void> {
       await labPage.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript" }).waitFor({ timeout: 120_000 });
       await waitForIdleKernel(labPage, 120_000);
       const tslabSeconds = await runAllCells(labPage, 20 * 60_000);
-      await labPage.evaluate(() => undefined);
       rows.push({ name, browserSeconds, tslabSeconds, ratio: browserSeconds / tslabSeconds, firstLoad, added, addedKinds });
       console.log(`  ${name.padEnd(34)} browser ${browserSeconds.toFixed(1).padStart(5)} s   tslab ${tslabSeconds.toFixed(1).padStart(5)} s   ratio ${(browserSeconds / tslabSeconds).toFixed(2)}   + ${mb(added)} (${Object.entries(addedKinds).map(([k, v]) => `${k.split(" (")[0]} ${mb(v)}`).join(", ") || "nothing new"})`);
     }

@@ -20,8 +20,6 @@ import type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOption
 
 export type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOptions, RichDisplay } from "./types";
 
-export const platformName = "node" as const;
-
 /**
  * tslab's display when this process is a tslab kernel that is executing a cell, else null.
  * Resolved lazily: the kernel's own tslab module instance carries the output channel, and

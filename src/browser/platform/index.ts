@@ -18,8 +18,6 @@ import { decodeDigits } from "./digits";
 
 export type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOptions, RichDisplay } from "../../platform/types";
 
-export const platformName = "browser" as const;
-
 /** Set by the esbuild build (scripts/build-lite.ts). */
 declare const __PLOTLY_CARTESIAN_VERSION__: string;
 
