@@ -24,7 +24,7 @@ import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { buildLite, liteDirs } from "./build-lite";
 import { launchChromium } from "./chromium";
 import { startLab } from "./lab-server";
-import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
+import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
 import { paths } from "./paths";
 import { serveStatic, type StaticServer } from "./serve";
 import { listNotebooks } from "./workbook";
@@ -101,13 +101,7 @@ async function browserTraining(browser: Browser, site: StaticServer, epochs: num
   const { context, page } = await newReader(browser);
   try {
     await openInLite(page, site, "08-gaussian-vae");
-    const index = await page.locator(`${notebookPanel} .jp-CodeCell`).count();
-    await page.locator(`${notebookPanel} .jp-Cell`).last().click();
-    await page.keyboard.press("Escape");
-    await page.keyboard.press("b");
-    await page.locator(`${notebookPanel} .jp-CodeCell .cm-content`).nth(index).click();
-    await page.keyboard.insertText(trainingCode('import { initBackend, loadDefaultDigits, trainVae } from "vae-workbook";', epochs));
-    await page.keyboard.press("Shift+Enter");
+    const index = await typeNewCell(page, trainingCode('import { initBackend, loadDefaultDigits, trainVae } from "vae-workbook";', epochs));
     await waitForCellsDone(page, 20 * 60_000);
     const text = (await readCells(page))[index].text.trim();
     return JSON.parse(text.replace(/^'|'$/g, "")) as number[];

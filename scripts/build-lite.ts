@@ -167,14 +167,6 @@ function buildSite(): void {
   ], liteDirs.config);
 }
 
-/** Bytes of the built files by kind, for the README and the bench. */
-export function describeBundle(meta: esbuild.Metafile): { file: string; bytes: number }[] {
-  return Object.entries(meta.outputs)
-    .filter(([file]) => file.endsWith(".js"))
-    .map(([file, o]) => ({ file: path.relative(liteDirs.assets, path.resolve(paths.root, file)), bytes: o.bytes }))
-    .sort((a, b) => b.bytes - a.bytes);
-}
-
 export async function buildLite(options: { quiet?: boolean } = {}): Promise<{ seconds: number; meta: esbuild.Metafile }> {
   const started = Date.now();
   const say = (line: string) => options.quiet || console.log(`lite: ${line}`);

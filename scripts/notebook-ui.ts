@@ -70,6 +70,22 @@ export async function runAllCells(page: Page, timeout = 5 * 60_000): Promise<num
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * Adds a code cell after the last one, types `text` into it and submits it (Shift-Enter,
+ * which on the last cell also adds an empty one below, as in JupyterLab); returns the new
+ * cell's index among the code cells. The caller waits for it as it needs.
+ */
+export async function typeNewCell(page: Page, text: string): Promise<number> {
+  const index = await page.locator(`${PANEL} .jp-CodeCell`).count();
+  await page.locator(`${PANEL} .jp-Cell`).last().click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("b");
+  await page.locator(`${PANEL} .jp-CodeCell .cm-content`).nth(index).click();
+  await page.keyboard.insertText(text);
+  await page.keyboard.press("Shift+Enter");
+  return index;
+}
+
 /** A fingerprint of Plotly figure `index` (its data and drawn paths): changes when the figure does. */
 export async function plotlyState(page: Page, index: number): Promise<string> {
   return page.evaluate(

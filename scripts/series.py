@@ -4,6 +4,7 @@ scripts/series.ts reads the same file for the TypeScript side (index page, runne
 one article of the series: its title, article file, blog front matter (categories, tags) and
 the folder of its notebooks under notebooks/ ("." for part 1, "part2" for the next).
 """
+import functools
 import json
 import os
 
@@ -12,6 +13,7 @@ NOTEBOOKS = os.path.join(os.path.dirname(HERE), "notebooks")
 CONFIG = os.path.join(NOTEBOOKS, "series.json")
 
 
+@functools.lru_cache(maxsize=None)  # read once per process: the runner and exporter ask per page
 def load_series(path=CONFIG):
     with open(path, encoding="utf-8") as f:
         return json.load(f)

@@ -24,7 +24,7 @@ import { listNotebooks } from "../scripts/workbook";
 import { loadDefaultDigits } from "../src/vae/data";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { executedByTslab } from "./support/executed";
-import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, waitForCellsDone, waitForIdleKernel, type CellView } from "../scripts/notebook-ui";
+import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel, type CellView } from "../scripts/notebook-ui";
 import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
@@ -212,12 +212,8 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
    * cell shows. (Shift-Enter on the last cell adds an empty one below, as in JupyterLab.)
    */
   async function appendAndRun(text: string): Promise<CellView & { index: number }> {
-    const index = await page.locator(`${notebookPanel} .jp-CodeCell`).count();
-    await page.locator(`${notebookPanel} .jp-Cell`).last().click();
-    await page.keyboard.press("Escape");
-    await page.keyboard.press("b");
-    await page.locator(`${notebookPanel} .jp-CodeCell`).nth(index).waitFor();
-    await editAndRun(index, text);
+    const index = await typeNewCell(page, text);
+    await waitForCellsDone(page, 60_000);
     return { ...(await readCells(page))[index], index };
   }
 
@@ -258,14 +254,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
 
   it("Kernel ▸ Interrupt stops an endless loop; the kernel says it restarted, and the next cell runs", async () => {
     await open("01-discriminative-vs-generative");
-    const count = await page.locator(`${notebookPanel} .jp-CodeCell`).count();
-    await page.locator(`${notebookPanel} .jp-Cell`).last().click();
-    await page.keyboard.press("Escape");
-    await page.keyboard.press("b");
-    const editor = page.locator(`${notebookPanel} .jp-CodeCell .cm-content`).nth(count);
-    await editor.click();
-    await page.keyboard.insertText("let spins = 0;\nwhile (true) spins++;");
-    await page.keyboard.press("Shift+Enter");
+    const count = await typeNewCell(page, "let spins = 0;\nwhile (true) spins++;");
     await page.waitForFunction((panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "busy", notebookPanel);
     await page.waitForTimeout(500);
     await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Kernel$/ }).click();

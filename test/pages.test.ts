@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
