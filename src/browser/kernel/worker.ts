@@ -147,7 +147,13 @@ worker.addEventListener("message", async (event: MessageEvent<ToWorker>) => {
       post({ type: "reply", id: message.id, content: await execute(message.id, message.code, message.label) });
       return;
     case "complete":
-      post({ type: "reply", id: message.id, content: complete(message.code, message.cursor) });
+      // Reading a value's members can run a getter that throws: reply with the error, never silence.
+      try {
+        post({ type: "reply", id: message.id, content: complete(message.code, message.cursor) });
+      } catch (error) {
+        const e = notebook.describe(error);
+        post({ type: "reply", id: message.id, content: { status: "error", ...e } });
+      }
       return;
     case "is_complete":
       post({ type: "reply", id: message.id, content: isComplete(message.code) });
