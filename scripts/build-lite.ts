@@ -170,12 +170,14 @@ function buildSite(): void {
     }, null, 2),
   );
   // Every cell stays attached to the page (its figures and scripts render once and stay);
-  // no update checks or news from the internet.
+  // no update checks or news from the internet; Tab waits up to 3 s (JupyterLab's default:
+  // 1 s) for the kernel's completions, which TypeScript computes in the reader's browser.
   fs.writeFileSync(
     path.join(liteDirs.config, "overrides.json"),
     JSON.stringify({
       "@jupyterlab/notebook-extension:tracker": { windowingMode: "none" },
       "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
+      "@jupyterlab/completer-extension:manager": { providerTimeout: 3000 },
     }, null, 2),
   );
   run(venvBin("jupyter"), [

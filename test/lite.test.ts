@@ -17,15 +17,16 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { buildLite, liteDirs } from "../scripts/build-lite";
+import { liteDirs } from "../scripts/build-lite";
 import { paths } from "../scripts/paths";
 import { serveStatic, type StaticServer } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
 import { loadDefaultDigits } from "../src/vae/data";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { executedByTslab } from "./support/executed";
-import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel, type CellView } from "../scripts/notebook-ui";
+import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
 import { dragSlider } from "./support/plotly";
+import { appendAndRun as appendCellAndRun, buildLiteOnce, isErrorOutput, openNotebook } from "./support/lite";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
 
@@ -76,7 +77,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
 
   before(async function () {
     skipWithoutChromium(this);
-    await buildLite({ quiet: true });
+    await buildLiteOnce();
     // Under a sub-path, as a blog would host it.
     site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
     browser = await launchChromium({ loopback: true });
@@ -102,12 +103,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
   });
 
   /** Opens a notebook of the site (its path in notebooks/, without .ipynb) and waits for the browser kernel to be idle. */
-  async function open(name: string): Promise<void> {
-    await page.goto(`${site!.url}lab/index.html?path=${name}.ipynb`);
-    await page.locator(`${notebookPanel} .jp-Notebook .jp-Cell`).first().waitFor({ timeout: 60_000 });
-    await page.locator(`${notebookPanel} .jp-KernelName`).filter({ hasText: "TypeScript (browser)" }).waitFor({ timeout: 60_000 });
-    await waitForIdleKernel(page);
-  }
+  const open = (name: string) => openNotebook(page, site!.url, name);
 
   for (const notebook of listNotebooks()) {
     const name = path.basename(notebook, ".ipynb");
@@ -211,15 +207,11 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
    * Types `text` into a new code cell after the last one and runs it; returns what that
    * cell shows. (Shift-Enter on the last cell adds an empty one below, as in JupyterLab.)
    */
-  async function appendAndRun(text: string): Promise<CellView & { index: number }> {
-    const index = await typeNewCell(page, text);
-    await waitForCellsDone(page, 60_000);
-    return { ...(await readCells(page))[index], index };
-  }
+  const appendAndRun = (text: string) => appendCellAndRun(page, text);
 
   const outputOf = async (index: number) => (await readCells(page))[index];
 
-  const isError = (mime: string) => mime === "application/vnd.jupyter.stderr" || mime.includes("error");
+  const isError = isErrorOutput;
 
   it("a reader edits a cell: another seed gives other numbers, and later cells use them", async () => {
     await open("02-latent-variable-model");

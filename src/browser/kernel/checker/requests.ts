@@ -19,6 +19,19 @@ const errorReply = (error: unknown) => {
   return { status: "error" as const, ename: e.name || "Error", evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
 };
 
+/**
+ * Times a request as the kernel sees it, as a performance measure of the page
+ * (`vae-workbook:type-check`, `…:complete`, `…:inspect`): `npm run bench:browser` reads them.
+ */
+async function timed<T>(name: string, work: Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work;
+  } finally {
+    performance.measure(`vae-workbook:${name}`, { start, end: performance.now() });
+  }
+}
+
 export type CheckVerdict =
   /** Run the cell; call `ran()` once it ran to the end, so its declarations join the history. */
   | { run: true; ran(): void }
@@ -33,7 +46,7 @@ export class TypedRequests {
   /** Checks a cell before it runs; diagnostics go to `stderr` as tslab prints them. */
   async check(code: string, stderr: (text: string) => void): Promise<CheckVerdict> {
     try {
-      const verdict = await this.session.check(code);
+      const verdict = await timed("type-check", this.session.check(code));
       if (verdict.ok) return { run: true, ran: () => void this.session.commit(verdict.check).catch(() => undefined) };
       for (const line of verdict.text) stderr(`${line}\n`);
       // tslab's reply carries only the status; Jupyter's error reply also wants these.
@@ -64,7 +77,7 @@ export class TypedRequests {
     const live = () => runtime().catch((error) => errorReply(error) as unknown as CompleteReply);
     let typed;
     try {
-      typed = await this.session.complete(code, cursor);
+      typed = await timed("complete", this.session.complete(code, cursor));
     } catch {
       return live();
     }
@@ -79,7 +92,7 @@ export class TypedRequests {
   /** Shift-Tab: TypeScript's quick info and doc comment at the cursor, as tslab prints them. */
   async inspect(code: string, cursor: number): Promise<InspectReply> {
     try {
-      const { text } = await this.session.inspect(code, cursor);
+      const { text } = await timed("inspect", this.session.inspect(code, cursor));
       return text === null
         ? { status: "ok", found: false, data: {}, metadata: {} }
         : { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
