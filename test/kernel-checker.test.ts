@@ -14,7 +14,7 @@ import { collectDeclarations } from "../scripts/kernel-declarations";
 import { paths } from "../scripts/paths";
 import { listNotebooks } from "../scripts/workbook";
 import type { DeclarationBundle } from "../src/browser/kernel/checker/bundle";
-import { CellChecker, formatDiagnostic, isCompleteCell } from "../src/browser/kernel/checker/cell-checker";
+import { CellChecker, DeclarationStore, formatDiagnostic, isCompleteCell } from "../src/browser/kernel/checker/cell-checker";
 import { stderrLines, tslabSession, type TslabRequest } from "./support/tslab";
 
 const codeCells = (notebook: string): string[] =>
@@ -71,10 +71,11 @@ const SESSION: TslabRequest[] = [
 describe("the browser kernel's type checker (on Node), next to tslab", function () {
   this.timeout(10 * 60 * 1000);
   let bundle: DeclarationBundle;
-  const registry = ts.createDocumentRegistry();
+  let store: DeclarationStore;
 
   before(() => {
     bundle = collectDeclarations(checkedModules());
+    store = new DeclarationStore(ts, bundle);
   });
 
   it("the declarations hold each module a cell may import, TypeScript's lib and Node's globals, and nothing of this machine's paths", () => {
@@ -89,7 +90,7 @@ describe("the browser kernel's type checker (on Node), next to tslab", function 
 
   for (const notebook of listNotebooks()) {
     it(`${path.basename(notebook)}: every cell type-checks against the earlier ones`, () => {
-      const checker = new CellChecker(ts, bundle, registry);
+      const checker = new CellChecker(store);
       codeCells(notebook).forEach((code, i) => {
         const result = checker.check(code);
         if (!result.ok) assert.fail(`code cell ${i + 1} does not type-check:\n${result.diagnostics.map(formatDiagnostic).join("\n")}\n${code.slice(0, 300)}`);
@@ -100,7 +101,7 @@ describe("the browser kernel's type checker (on Node), next to tslab", function 
 
   it("gives tslab's answers: type errors, what the history keeps, completion, quick info, is_complete", async () => {
     const theirs = await tslabSession(SESSION);
-    const checker = new CellChecker(ts, bundle, registry);
+    const checker = new CellChecker(store);
     const differences: string[] = [];
     SESSION.forEach((request, i) => {
       const cursor = "cursor" in request && request.cursor !== undefined ? request.cursor : request.code.length;
@@ -133,7 +134,7 @@ describe("the browser kernel's type checker (on Node), next to tslab", function 
   });
 
   it("a member of a value typed `any` is left to the running notebook; a typed one is not", () => {
-    const checker = new CellChecker(ts, bundle, registry);
+    const checker = new CellChecker(store);
     const declared = checker.check("const o: any = {};\nconst typed = { a: 1 };");
     assert.ok(declared.ok);
     checker.commit(declared.history);
@@ -145,7 +146,7 @@ describe("the browser kernel's type checker (on Node), next to tslab", function 
   });
 
   it("a name with two leading underscores is kept (tslab rejects its cell: it exports the escaped name, `___x`)", () => {
-    const checker = new CellChecker(ts, bundle, registry);
+    const checker = new CellChecker(store);
     const first = checker.check("const __hidden = 1;");
     assert.ok(first.ok, JSON.stringify(first));
     checker.commit(first.history);

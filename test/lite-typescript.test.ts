@@ -80,12 +80,26 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     await site?.close();
   });
 
-  /** Presses Tab in the cell being edited; the names the completer then lists (none if it lists nothing). */
-  async function tab(): Promise<string[]> {
+  /**
+   * Presses Tab in code cell `index`; the names the completer then lists, once it lists some
+   * or writes the only one into the cell (then none), or after `settle` ms of neither.
+   */
+  async function tab(index: number, settle = 10_000): Promise<string[]> {
+    const before = await cellText(index);
     await page.keyboard.press("Tab");
-    await waitForIdleKernel(page, 60_000); // the reply came: the kernel is idle again
     const items = page.locator(".jp-Completer .jp-Completer-item");
-    await items.first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(
+        ([panel, i, text]) => {
+          if (document.querySelector(".jp-Completer .jp-Completer-item")) return true;
+          const cell = document.querySelectorAll(`${panel} .jp-CodeCell`)[i as number];
+          return Array.from(cell.querySelectorAll(".cm-line")).map((l) => l.textContent).join("\n") !== text;
+        },
+        [notebookPanel, index, before] as const,
+        { timeout: settle, polling: 100 },
+      )
+      .catch(() => undefined);
+    await waitForIdleKernel(page, 60_000);
     return items.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.value ?? e.textContent ?? ""));
   }
 
@@ -108,8 +122,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   });
 
   it("Tab completes a member of a value declared in the same cell, before it runs", async () => {
-    await addCell(page, CELLS.sameCellMember);
-    const shown = await tab();
+    const shown = await tab(await addCell(page, CELLS.sameCellMember), 60_000);
     assert.deepEqual(tslab.sameCellMember.reply.matches, ["flat", "flatMap"]);
     for (const name of tslab.sameCellMember.reply.matches) assert.ok(shown.includes(name), `Tab shows ${JSON.stringify(shown)}, not ${name}`);
   });
@@ -117,7 +130,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   it("Tab completes the names inside `import { … } from \"vae-workbook\"`", async () => {
     const index = await addCell(page, CELLS.importPrefix + CELLS.importRest);
     for (let i = 0; i < CELLS.importRest.length; i++) await page.keyboard.press("ArrowLeft");
-    const shown = await tab();
+    const shown = await tab(index, 60_000);
     assert.deepEqual(tslab.importNames.reply.matches, ["runLedger"]);
     // One match: JupyterLab writes it in, no list.
     if (shown.length === 0) assert.equal(await cellText(index), 'import { runLedger } from "vae-workbook";');
@@ -125,9 +138,9 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   });
 
   it("Tab lists the keys of an options object from its type", async () => {
-    await addCell(page, CELLS.optionsPrefix + CELLS.optionsRest);
+    const index = await addCell(page, CELLS.optionsPrefix + CELLS.optionsRest);
     for (let i = 0; i < CELLS.optionsRest.length; i++) await page.keyboard.press("ArrowLeft");
-    const shown = await tab();
+    const shown = await tab(index, 60_000);
     const keys = tslab.optionsKeys.reply.matches as string[];
     assert.ok(keys.includes("seed") && keys.includes("tags"), `tslab's keys: ${keys}`);
     for (const key of keys) assert.ok(shown.includes(key), `Tab shows ${JSON.stringify(shown)}, not ${key}`);
@@ -148,10 +161,11 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   it("a completion whose reading throws (a getter) gets an answer: the kernel stays usable", async () => {
     const declared = await appendAndRun(page, CELLS.throwingGetter);
     assert.ok(!declared.outputs.some(isErrorOutput), declared.text);
-    await addCell(page, CELLS.throughGetter);
+    const index = await addCell(page, CELLS.throughGetter);
     // `o` is typed any: the names come from the running notebook, whose getter throws.
-    // No answer would leave the kernel busy for good (JupyterLite handles one request at a time).
-    const shown = await tab();
+    // No answer would leave the kernel busy for good (JupyterLite handles one request at a
+    // time), and the cell below would never run.
+    const shown = await tab(index);
     assert.deepEqual(shown, []);
     assert.deepEqual(tslab.throughGetter.reply.matches, []);
     await page.keyboard.press("Control+A");

@@ -66,7 +66,7 @@ type Locals = { locals?: Map<string, TS.Symbol> };
 /** The symbol table a bound source file keeps of its top-level names (TypeScript internal, as tslab reads it). */
 const localsOf = (file: TS.SourceFile): Map<string, TS.Symbol> => (file as TS.SourceFile & Locals).locals ?? new Map();
 
-/** Checkers made so far: each has files of its own in a document registry they may share. */
+/** Checkers made so far: each has notebook files of its own, in a registry they share. */
 let checkers = 0;
 
 export class CellChecker {
@@ -74,21 +74,20 @@ export class CellChecker {
   /** The cell being checked (tslab's `__tslab__.ts`) and the earlier cells' declarations (`__prev__.d.ts`). */
   private readonly paths: { cell: string; history: string };
   private readonly service: TS.LanguageService;
-  private readonly files: VirtualFiles;
+  private readonly files: NotebookFiles;
+  private readonly ts: typeof TS;
   private readonly options: TS.CompilerOptions;
 
-  constructor(
-    private readonly ts: typeof TS,
-    bundle: DeclarationBundle,
-    registry: TS.DocumentRegistry = ts.createDocumentRegistry(),
-  ) {
+  /** A checker with a history of its own over the store's declarations (a store serves many). */
+  constructor(readonly store: DeclarationStore) {
+    this.ts = store.ts;
+    this.options = store.options;
     const folder = `/cells/${++checkers}`;
     this.paths = { cell: `${folder}/__tslab__.ts`, history: `${folder}/__prev__.d.ts` };
-    this.options = tslabCompilerOptions(ts, bundle.modules, bundle.types);
-    this.files = new VirtualFiles(ts, bundle.files);
+    this.files = new NotebookFiles(store);
     this.files.set(this.paths.history, PREFIX);
     this.files.set(this.paths.cell, PREFIX);
-    this.service = ts.createLanguageService(this.files.host(this.options, [this.paths.history, this.paths.cell]), registry);
+    this.service = this.ts.createLanguageService(this.files.host([this.paths.history, this.paths.cell]), store.registry);
   }
 
   /** The declarations of the cells run so far (tslab's `prevDecl`). */
@@ -397,58 +396,108 @@ function indentOnEnter(code: string): string {
 }
 
 /**
- * The checker's file system: the bundle's files and the two notebook files, in a map, with
- * an index of their folders (module resolution asks whether a folder exists for every file
- * of every program) and a version per file, for the language service.
+ * What every checker of a page shares: the declaration files, parsed once (a document
+ * registry), an index of their folders (module resolution asks whether a folder exists for
+ * every file of every program), and where each import of each file leads — the files never
+ * change, so each import is resolved once, not again by every program that holds the file.
  */
-class VirtualFiles {
+export class DeclarationStore {
+  readonly registry: TS.DocumentRegistry;
+  readonly options: TS.CompilerOptions;
+  /** Each module a cell may import → its declaration file. */
+  readonly modules: Record<string, string>;
   private readonly texts: Map<string, string>;
   private readonly folders = new Set<string>(["/"]);
+  private readonly resolvedModules = new Map<string, TS.ResolvedModuleWithFailedLookupLocations>();
+  private readonly typeReferences = new Map<string, TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations>();
+
+  constructor(readonly ts: typeof TS, bundle: DeclarationBundle) {
+    this.registry = ts.createDocumentRegistry();
+    this.modules = bundle.modules;
+    this.options = tslabCompilerOptions(ts, bundle.modules, bundle.types);
+    this.texts = new Map(Object.entries(bundle.files));
+    for (const file of this.texts.keys()) addFolders(this.folders, file);
+  }
+
+  readFile(file: string): string | undefined {
+    return this.texts.get(file);
+  }
+
+  directoryExists(folder: string): boolean {
+    return this.folders.has(folder.length > 1 ? folder.replace(/\/$/, "") : folder);
+  }
+
+  resolveModule(name: string, containingFile: string, host: TS.ModuleResolutionHost): TS.ResolvedModuleWithFailedLookupLocations {
+    const key = `${containingFile}\0${name}`;
+    let resolved = this.resolvedModules.get(key);
+    if (!resolved) this.resolvedModules.set(key, (resolved = this.ts.resolveModuleName(name, containingFile, this.options, host)));
+    return resolved;
+  }
+
+  resolveTypeReference(name: string, containingFile: string, host: TS.ModuleResolutionHost): TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations {
+    const key = `${containingFile}\0${name}`;
+    let resolved = this.typeReferences.get(key);
+    if (!resolved) this.typeReferences.set(key, (resolved = this.ts.resolveTypeReferenceDirective(name, containingFile, this.options, host)));
+    return resolved;
+  }
+}
+
+function addFolders(folders: Set<string>, file: string): void {
+  for (let i = file.lastIndexOf("/"); i > 0; i = file.lastIndexOf("/", i - 1)) {
+    const folder = file.slice(0, i);
+    if (folders.has(folder)) break;
+    folders.add(folder);
+  }
+}
+
+/** One checker's two notebook files over the store's declarations, as a language service host sees them. */
+class NotebookFiles {
+  private readonly texts = new Map<string, string>();
+  private readonly folders = new Set<string>();
   private readonly versions = new Map<string, number>();
   private readonly snapshots = new Map<string, TS.IScriptSnapshot>();
   private version = 0;
 
-  constructor(private readonly ts: typeof TS, files: Record<string, string>) {
-    this.texts = new Map(Object.entries(files));
-    for (const file of this.texts.keys()) this.addFolders(file);
-  }
+  constructor(private readonly store: DeclarationStore) {}
 
   set(file: string, text: string): void {
     if (this.texts.get(file) === text) return;
     this.texts.set(file, text);
     this.snapshots.delete(file);
     this.versions.set(file, ++this.version);
-    this.addFolders(file);
+    addFolders(this.folders, file);
   }
 
-  private addFolders(file: string): void {
-    for (let i = file.lastIndexOf("/"); i > 0; i = file.lastIndexOf("/", i - 1)) {
-      const folder = file.slice(0, i);
-      if (this.folders.has(folder)) break;
-      this.folders.add(folder);
-    }
+  private read(file: string): string | undefined {
+    return this.texts.get(file) ?? this.store.readFile(file);
   }
 
-  host(options: TS.CompilerOptions, roots: string[]): TS.LanguageServiceHost {
-    const ts = this.ts;
+  host(roots: string[]): TS.LanguageServiceHost {
+    const ts = this.store.ts;
+    const files: TS.ModuleResolutionHost & { getCurrentDirectory(): string } = {
+      getCurrentDirectory: () => "/",
+      fileExists: (file) => this.read(file) !== undefined,
+      readFile: (file) => this.read(file),
+      directoryExists: (folder) => this.folders.has(folder) || this.store.directoryExists(folder),
+    };
     return {
-      getCompilationSettings: () => options,
+      ...files,
+      getCompilationSettings: () => this.store.options,
       getScriptFileNames: () => roots,
       getProjectVersion: () => String(this.version),
       getScriptVersion: (file) => String(this.versions.get(file) ?? 0),
       getScriptSnapshot: (file) => {
         let snapshot = this.snapshots.get(file);
-        const text = this.texts.get(file);
+        const text = this.read(file);
         if (!snapshot && text !== undefined) this.snapshots.set(file, (snapshot = ts.ScriptSnapshot.fromString(text)));
         return snapshot;
       },
-      getCurrentDirectory: () => "/",
       getDefaultLibFileName: (o) => `/${ts.getDefaultLibFileName(o)}`,
-      fileExists: (file) => this.texts.has(file),
-      readFile: (file) => this.texts.get(file),
-      directoryExists: (folder) => this.folders.has(folder.length > 1 ? folder.replace(/\/$/, "") : folder),
       getDirectories: () => [],
       useCaseSensitiveFileNames: () => true,
+      resolveModuleNameLiterals: (literals, containingFile) => literals.map((literal) => this.store.resolveModule(literal.text, containingFile, files)),
+      resolveTypeReferenceDirectiveReferences: (references, containingFile) =>
+        references.map((reference) => this.store.resolveTypeReference(typeof reference === "string" ? reference : reference.fileName.toLowerCase(), containingFile, files)),
     };
   }
 }

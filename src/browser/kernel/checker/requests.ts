@@ -7,7 +7,7 @@
  * completion falls back to the running notebook's names.
  */
 import type { KernelMessage } from "@jupyterlab/services";
-import type { CheckerSession } from "./client";
+import { CheckerUnavailable, type CheckerSession } from "./client";
 
 type Reply = Record<string, unknown>;
 type CompleteReply = KernelMessage.ICompleteReplyMsg["content"];
@@ -52,9 +52,11 @@ export class TypedRequests {
       // tslab's reply carries only the status; Jupyter's error reply also wants these.
       return { run: false, reply: { status: "error", ename: "TSError", evalue: verdict.text.join("\n"), traceback: [] } };
     } catch (error) {
-      if (!this.saidUnavailable) {
+      if (!(error instanceof CheckerUnavailable)) {
+        stderr(`This cell runs without type checking: TypeScript failed on it (${(error as Error).name}: ${(error as Error).message})\n`);
+      } else if (!this.saidUnavailable) {
         this.saidUnavailable = true;
-        stderr(`Cells run without type checking: ${(error as Error).message}\n`);
+        stderr(`Cells run without type checking: ${error.message}\n`);
       }
       return { run: true, ran: () => undefined };
     }

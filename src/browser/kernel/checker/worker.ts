@@ -8,7 +8,7 @@
  */
 import * as ts from "typescript";
 import type { DeclarationBundle } from "./bundle";
-import { CellChecker, formatDiagnostic, isCompleteCell } from "./cell-checker";
+import { CellChecker, DeclarationStore, formatDiagnostic, isCompleteCell } from "./cell-checker";
 import type { CheckerError, CheckerRequest, CheckerResults, FromChecker, ToChecker } from "./protocol";
 
 interface WorkerScope {
@@ -23,11 +23,14 @@ const describe = (error: unknown): CheckerError => {
   return { ename: e.name || "Error", evalue: e.message, traceback: [`${e.name}: ${e.message}`, ...(e.stack ?? "").split("\n").slice(1, 8)] };
 };
 
-/** Parsed declaration files, shared by every session. */
-const registry = ts.createDocumentRegistry();
-let bundle: Promise<DeclarationBundle> | null = null;
-/** The checker that parsed everything while the page loaded, for the first session. */
-let spare: CellChecker | null = null;
+/** The declarations, parsed once for every session. */
+let store: Promise<DeclarationStore> | null = null;
+/**
+ * The checker that parsed every module's declarations while the page loaded. It is kept:
+ * its program holds them all, so they stay in the shared registry when a session's cell
+ * imports none of them, and a later import finds them parsed.
+ */
+let keeper: CellChecker | null = null;
 
 interface Session {
   checker: CellChecker;
@@ -39,9 +42,7 @@ const sessions = new Map<string, Session>();
 async function sessionFor(id: string): Promise<Session> {
   let session = sessions.get(id);
   if (!session) {
-    const declarations = await bundle!;
-    session = { checker: spare ?? new CellChecker(ts, declarations, registry) };
-    spare = null;
+    session = { checker: new CellChecker(await store!) };
     sessions.set(id, session);
   }
   return session;
@@ -50,19 +51,18 @@ async function sessionFor(id: string): Promise<Session> {
 async function load(declarationsUrl: string): Promise<void> {
   const started = performance.now();
   const seconds = (since: number) => (performance.now() - since) / 1000;
-  bundle = fetch(declarationsUrl).then(async (response) => {
+  store = fetch(declarationsUrl).then(async (response) => {
     if (!response.ok) throw new Error(`the checker's declarations (${declarationsUrl}) did not load: HTTP ${response.status}`);
-    return (await response.json()) as DeclarationBundle;
+    return new DeclarationStore(ts, (await response.json()) as DeclarationBundle);
   });
   try {
-    const declarations = await bundle;
+    const declarations = await store;
     const fetched = seconds(started);
     // Parse the lib files, the globals and every module's declarations once, now.
     const warm = performance.now();
-    const checker = new CellChecker(ts, declarations, registry);
+    keeper = new CellChecker(declarations);
     const imports = Object.keys(declarations.modules).map((name, i) => `import * as __m${i} from ${JSON.stringify(name)};`).join("\n");
-    checker.check(imports);
-    spare = checker; // its history is still empty: the first kernel's
+    keeper.check(imports);
     post({ type: "ready", timings: { fetch: fetched, warm: seconds(warm), total: seconds(started) } });
   } catch (error) {
     post({ type: "unavailable", error: describe(error) });
@@ -110,7 +110,7 @@ scope.addEventListener("message", async (event) => {
   if (message.type === "init") return load(message.declarationsUrl);
   const { id, ...request } = message;
   try {
-    if (!bundle) throw new Error("the checker was asked before it was told where its declarations are");
+    if (!store) throw new Error("the checker was asked before it was told where its declarations are");
     post({ type: "reply", id, ok: true, result: await answer(request as CheckerRequest, id) });
   } catch (error) {
     post({ type: "reply", id, ok: false, error: describe(error) });
