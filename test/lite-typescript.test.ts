@@ -20,6 +20,7 @@ import { stderrLines, tslabSession, type TslabAnswer } from "./support/tslab";
 const CELLS = {
   typeError: 'console.log("the cell ran");\nconst n: number = "text";',
   fixed: 'console.log("the cell ran");\nconst n: number = 42;\nn + 1',
+  usesFixed: "const m: string = n;",
   sameCellMember: "const xs = [1, 2, 3];\nxs.fla",
   importPrefix: 'import { runL',
   importRest: ' } from "vae-workbook";',
@@ -39,13 +40,15 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   const pageErrors: string[] = [];
   const blocked: string[] = [];
   /** tslab's answers to the same requests, by name. */
-  let tslab: Record<"typeError" | "fixed" | "sameCellMember" | "importNames" | "optionsKeys" | "tooltip" | "throughGetter", TslabAnswer>;
+  let tslab: Record<"typeError" | "fixed" | "fixedAgain" | "usesFixed" | "sameCellMember" | "importNames" | "optionsKeys" | "tooltip" | "throughGetter", TslabAnswer>;
 
   before(async function () {
     skipWithoutChromium(this);
     const answers = tslabSession([
       { op: "execute", code: CELLS.typeError },
       { op: "execute", code: CELLS.fixed },
+      { op: "execute", code: CELLS.fixed },
+      { op: "execute", code: CELLS.usesFixed },
       { op: "complete", code: CELLS.sameCellMember },
       { op: "complete", code: CELLS.importPrefix + CELLS.importRest, cursor: CELLS.importPrefix.length },
       { op: "complete", code: CELLS.optionsPrefix + CELLS.optionsRest, cursor: CELLS.optionsPrefix.length },
@@ -56,8 +59,8 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     await buildLiteOnce();
     site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
     browser = await launchChromium({ loopback: true });
-    const [typeError, fixed, sameCellMember, importNames, optionsKeys, tooltip, , throughGetter] = await answers;
-    tslab = { typeError, fixed, sameCellMember, importNames, optionsKeys, tooltip, throughGetter };
+    const [typeError, fixed, fixedAgain, usesFixed, sameCellMember, importNames, optionsKeys, tooltip, , throughGetter] = await answers;
+    tslab = { typeError, fixed, fixedAgain, usesFixed, sameCellMember, importNames, optionsKeys, tooltip, throughGetter };
   });
 
   beforeEach(async () => {
@@ -119,6 +122,16 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     assert.ok(!fixed.outputs.some(isErrorOutput), fixed.text);
     assert.deepEqual(fixed.text.split("\n").filter((l) => l.trim() !== ""), ["the cell ran", "43"]);
     assert.equal(tslab.fixed.reply.status, "ok");
+    // Run again, it re-declares its `const n` (as under tslab), and later cells see its type.
+    await page.locator(`${notebookPanel} .jp-CodeCell .cm-content`).nth(fixed.index).click();
+    await page.keyboard.press("Control+Enter");
+    await waitForCellsDone(page, 60_000);
+    const again = (await readCells(page))[fixed.index];
+    assert.ok(!again.outputs.some(isErrorOutput), again.text);
+    assert.equal(tslab.fixedAgain.reply.status, "ok");
+    const typed = await appendAndRun(page, CELLS.usesFixed);
+    assert.deepEqual(typed.text.split("\n").filter((l) => l !== ""), ["1:7 - Type 'number' is not assignable to type 'string'."]);
+    assert.deepEqual(stderrLines(tslab.usesFixed), ["1:7 - Type 'number' is not assignable to type 'string'."]);
   });
 
   it("Tab completes a member of a value declared in the same cell, before it runs", async () => {

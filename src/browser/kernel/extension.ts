@@ -24,8 +24,11 @@ const plugin = {
     // Load the first kernel's worker (its compiler and runtime) while JupyterLite is still
     // opening the notebook; later kernels (restart, interrupt) start their own.
     let spare: Worker | null = new Worker(workerUrl, { type: "module" });
-    // TypeScript's checker: one worker for every kernel of the page, loading meanwhile too.
+    // TypeScript's checker: one worker for every kernel of the page, started once the first
+    // kernel is ready and the page is idle (a cell run before then starts it at once).
     const checker = new CheckerClient(`${__webpack_public_path__}vae-workbook/kernel-checker.js`, `${__webpack_public_path__}vae-workbook/kernel-declarations.json`);
+    const startChecker = () =>
+      "requestIdleCallback" in globalThis ? requestIdleCallback(() => checker.start(), { timeout: 1000 }) : setTimeout(() => checker.start(), 200);
     spare.addEventListener("error", () => (spare = null), { once: true });
     const takeWorker = (): Worker | undefined => {
       const worker = spare ?? undefined;
@@ -43,6 +46,7 @@ const plugin = {
       },
       create: async (options: IKernel.IOptions): Promise<IKernel> => {
         const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend, worker: takeWorker(), checker: checker.session(options.id) });
+        void kernel.ready.then(startChecker, () => undefined);
         kernels.set(kernel.id, kernel);
         kernel.disposed.connect(() => kernels.delete(kernel.id));
         return kernel;

@@ -1,7 +1,8 @@
 /**
  * The page's side of the checker: one worker (./worker.ts) for every kernel of the page,
- * started as soon as the extension loads so that TypeScript and the declarations are
- * ready by the time a cell runs. Each kernel talks to it through a session. A request
+ * started once the first kernel is ready, so that TypeScript and the declarations load
+ * while the reader reads, not while the notebook opens. Each kernel talks to it through a
+ * session. A request
  * that gets no answer in time, or that the worker could not answer (it failed to load,
  * or died), is rejected with an error that says so; the kernel then carries on without
  * types rather than stopping.
@@ -37,29 +38,36 @@ const TIMEOUTS: Record<CheckerRequest["type"], number> = {
 };
 
 export class CheckerClient {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: string | null = null;
+  private settle!: (timings: Record<string, number>) => void;
+  private reject!: (error: Error) => void;
   /** When TypeScript and the declarations were loaded, with the worker's timings (seconds). */
   readonly ready: Promise<Record<string, number>>;
 
-  constructor(workerUrl: string, declarationsUrl: string) {
-    this.worker = new Worker(workerUrl, { type: "module" });
-    let settle!: (timings: Record<string, number>) => void;
-    let fail!: (error: Error) => void;
-    this.ready = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+  constructor(private readonly workerUrl: string, private readonly declarationsUrl: string) {
+    this.ready = new Promise((resolve, reject) => ((this.settle = resolve), (this.reject = reject)));
     this.ready.catch(() => undefined); // a kernel that never asks must not see an unhandled rejection
-    this.worker.onmessage = (event: MessageEvent<FromChecker>) => {
+  }
+
+  /**
+   * Starts the worker, which loads TypeScript and the declarations (once; a request starts
+   * it too). The extension starts it once the first kernel is ready, so its downloads and
+   * parsing do not slow the notebook's opening.
+   */
+  start(): void {
+    if (this.worker) return;
+    const worker = (this.worker = new Worker(this.workerUrl, { type: "module" }));
+    worker.onmessage = (event: MessageEvent<FromChecker>) => {
       const message = event.data;
       if (message.type === "ready") {
         // For `npm run bench:browser`: when the checker was ready, and how long its parts took.
         performance.mark("vae-workbook:checker-ready", { detail: message.timings });
-        settle(message.timings);
-      }
-      else if (message.type === "unavailable") {
+        this.settle(message.timings);
+      } else if (message.type === "unavailable") {
         this.fail(`the type checker could not load: ${message.error.evalue}`);
-        fail(new CheckerUnavailable(this.failure!));
       } else if (message.type === "reply") {
         const pending = this.pending.get(message.id);
         if (!pending) return;
@@ -69,12 +77,11 @@ export class CheckerClient {
         else pending.reject(asError(message.error));
       }
     };
-    this.worker.onerror = (event) => {
+    worker.onerror = (event) => {
       event.preventDefault();
-      this.fail(`the type checker's worker failed (${event.message || `could not load ${workerUrl}`})`);
-      fail(new CheckerUnavailable(this.failure!));
+      this.fail(`the type checker's worker failed (${event.message || `could not load ${this.workerUrl}`})`);
     };
-    this.post({ type: "init", declarationsUrl });
+    this.post({ type: "init", declarationsUrl: this.declarationsUrl });
   }
 
   /** The requests of one kernel. */
@@ -84,6 +91,7 @@ export class CheckerClient {
 
   request<K extends CheckerRequest["type"]>(request: Extract<CheckerRequest, { type: K }>): Promise<CheckerResults[K]> {
     if (this.failure) return Promise.reject(new CheckerUnavailable(this.failure));
+    this.start();
     const id = ++this.nextId;
     return new Promise<CheckerResults[K]>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -101,11 +109,12 @@ export class CheckerClient {
   }
 
   private post(message: ToChecker): void {
-    this.worker.postMessage(message);
+    this.worker!.postMessage(message);
   }
 
   private fail(reason: string): void {
     this.failure ??= reason;
+    this.reject(new CheckerUnavailable(this.failure));
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(new CheckerUnavailable(this.failure));
