@@ -103,6 +103,19 @@ async function buildKernel(): Promise<esbuild.Metafile> {
     external: ["fs", "path", "os", "crypto", "perf_hooks", "inspector", "source-map-support", "buffer"],
     logLevel: "warning",
   });
+  // The usual shape of a prebuilt JupyterLab extension's Python package: a module that
+  // names its labextension, and the files under share/jupyter/labextensions/.
+  const module = KERNEL_PACKAGE.replace(/-/g, "_");
+  fs.mkdirSync(path.join(dir, module), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, module, "__init__.py"),
+    [
+      '"""A TypeScript kernel for JupyterLite (a prebuilt extension; built by scripts/build-lite.ts)."""',
+      `__version__ = "${KERNEL_VERSION}"`, "", "",
+      "def _jupyter_labextension_paths():",
+      `    return [{"src": "labextension", "dest": "${KERNEL_PACKAGE}"}]`, "",
+    ].join("\n"),
+  );
   fs.writeFileSync(
     path.join(dir, "pyproject.toml"),
     [
@@ -110,7 +123,9 @@ async function buildKernel(): Promise<esbuild.Metafile> {
       "[project]", `name = "${KERNEL_PACKAGE}"`, `version = "${KERNEL_VERSION}"`,
       'description = "A TypeScript kernel for JupyterLite: tslab\'s cell semantics in a Web Worker, modules from the site\'s import map"',
       'license = "MIT"', 'requires-python = ">=3.9"', "",
-      "[tool.hatch.build.targets.wheel]", "bypass-selection = true", "",
+      // The extension is a build output, ignored by this repository's .gitignore: pack it anyway.
+      "[tool.hatch.build]", "ignore-vcs = true", "",
+      "[tool.hatch.build.targets.wheel]", `packages = ["${module}"]`, "",
       "[tool.hatch.build.targets.wheel.shared-data]", `"labextension" = "share/jupyter/labextensions/${KERNEL_PACKAGE}"`, "",
     ].join("\n"),
   );
