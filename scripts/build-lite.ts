@@ -6,7 +6,7 @@
  *   1. the kernel, which knows nothing of this workbook (src/browser/kernel): its page
  *      side bundled by esbuild and built into a prebuilt JupyterLab extension by
  *      JupyterLab's own extension builder (jupyter-builder, @jupyter/builder); its worker
- *      (compiler, runtime; TypeScript's transpiler as a chunk loaded on demand) beside it;
+ *      (compiler, runtime) and TypeScript's transpiler (loaded on demand) beside it;
  *      then packed by hatchling as a wheel, build/jupyterlite_typescript_kernel-*.whl,
  *      that adds the kernel to any JupyterLite site;
  *   2. the site, `jupyter lite build` (jupyterlite-core, pinned in requirements.txt) with
@@ -89,16 +89,15 @@ async function buildKernel(): Promise<esbuild.Metafile> {
   });
   run(venvBin("jupyter-builder"), ["build", dir]);
   const result = await esbuild.build({
-    entryPoints: { "kernel-worker": path.join(browserSrc, "kernel", "worker.ts") },
+    // The worker, and TypeScript's transpiler as a file of its own that it loads on demand.
+    entryPoints: { "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"), "kernel-typescript": path.join(browserSrc, "kernel", "typescript.ts") },
     outdir: liteDirs.kernelAssets,
     bundle: true,
-    splitting: true,
     format: "esm",
     platform: "browser",
     target: "es2022",
     minify: true,
     metafile: true,
-    chunkNames: "chunk-[hash]",
     // TypeScript's transpiler never touches the file system in the browser.
     external: ["fs", "path", "os", "crypto", "perf_hooks", "inspector", "source-map-support", "buffer"],
     logLevel: "warning",

@@ -36,6 +36,7 @@ import { walk } from "estree-walker";
 import isReference from "is-reference";
 import MagicString from "magic-string";
 import type * as estree from "estree";
+import { CellSyntaxError, isCellSyntaxError } from "./cell-error";
 
 /** The names the compiled function takes, in order. */
 export const SCOPE = "__scope";
@@ -61,19 +62,7 @@ export interface CompiledCell {
   viaTypeScript: boolean;
 }
 
-/** A cell that cannot be compiled: the message, and where (1-based line and column). */
-export class CellSyntaxError extends SyntaxError {
-  readonly cellSyntaxError = true;
-  constructor(message: string, readonly line: number, readonly column: number | null) {
-    super(message);
-    this.name = "SyntaxError";
-  }
-}
-
-/** Whether `error` is a CellSyntaxError (from this module or another copy of it, e.g. the TypeScript chunk's). */
-export function isCellSyntaxError(error: unknown): error is CellSyntaxError {
-  return error instanceof Error && (error as Partial<CellSyntaxError>).cellSyntaxError === true;
-}
+export { CellSyntaxError, isCellSyntaxError } from "./cell-error";
 
 export interface CompileOptions {
   /** Whether an earlier cell declared `name` (so a free reference to it means that). */

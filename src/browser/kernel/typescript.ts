@@ -1,13 +1,15 @@
 /**
  * TypeScript's own transpiler for the cells sucrase cannot compile as tslab does —
  * namespaces, decorators (tslab's `experimentalDecorators`) and `accessor` fields — with
- * tslab's emit options (ES2022). Loaded on demand by ./compile.ts, as its own chunk.
+ * tslab's emit options (ES2022). Its own file in the site (kernel-typescript.js), loaded by
+ * the worker the first time a cell needs it.
  * TypeScript's output does not keep the cell's lines, so its source map maps them back.
  */
 import ts from "typescript";
 import * as tslib from "tslib";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import { CellSyntaxError, type Transpiled, type TypeScriptTranspiler } from "./compile";
+import { CellSyntaxError } from "./cell-error";
+import type { Transpiled, TypeScriptTranspiler } from "./compile";
 
 const options: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,

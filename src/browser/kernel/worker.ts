@@ -32,7 +32,9 @@ const iopub = (msgType: string, content: Record<string, unknown>) => {
 const tslab = createTslabModule((message: DisplayMessage) => iopub(message.type, message.content));
 
 let typescript: Promise<TypeScriptTranspiler> | undefined;
-const loadTypeScript = () => (typescript ??= import("./typescript").then((m) => m.typescript));
+/** TypeScript's transpiler, a file of its own beside this worker (3.5 MB), fetched when a cell first needs it. */
+const loadTypeScript = () =>
+  (typescript ??= (import(/* @vite-ignore */ new URL("./kernel-typescript.js", import.meta.url).href) as Promise<typeof import("./typescript")>).then((m) => m.typescript));
 
 /** The import map's modules, loaded from their URLs; `tslab` is the kernel's own. */
 function moduleTable(imports: Record<string, ModuleSpec>): ModuleTable {
