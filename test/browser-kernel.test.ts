@@ -256,8 +256,7 @@ describe("browser kernel: tslab's cell semantics", () => {
     const later = await nb.error("const early = 1;\nthrow new Error('stop');\nconst late = 2;");
     assert.equal(later.evalue, "stop");
     assert.equal(await nb.value("early"), 1);
-    const tdz = await nb.error("late");
-    assert.match(tdz.evalue, /before initialization/);
+    assert.equal(await nb.value("typeof late"), "undefined", "a name the cell never reached is undefined, as under tslab");
   });
 
   it("imports from the module table; unknown modules fail clearly; prepare runs for the names imported", async () => {
@@ -294,7 +293,7 @@ describe("browser kernel: tslab's cell semantics", () => {
     release();
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(await nb.value("before"), 1);
-    assert.match((await nb.error("after")).evalue, /before initialization/, "the abandoned cell went on after its await");
+    assert.equal(await nb.value("typeof after"), "undefined", "the abandoned cell went on after its await");
     assert.equal(await nb.value("steps"), 1000);
     assert.equal(await nb.value("await step(); steps"), 1001, "a function of the interrupted cell works in a later cell");
     assert.equal(nb.state.interrupt(), false, "nothing runs: nothing to interrupt");

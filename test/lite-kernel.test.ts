@@ -186,6 +186,25 @@ describe("the browser kernel in Chromium: tslab's constructs and output, interru
     assert.equal(later.text, "later output\n\n42");
   });
 
+  it("Kernel ▸ Interrupt during 08's training stops it where it awaits; the digits and every name stay", async () => {
+    await open(`${site!.url}lab/index.html?path=08-gaussian-vae.ipynb`);
+    await clickMenu("Run", /^Run All Cells$/);
+    const progress = page.locator(`${notebookPanel} .jp-OutputArea-output`, { hasText: /batch −ELBO/ });
+    await progress.first().waitFor({ timeout: 5 * 60_000 });
+    await page.waitForTimeout(1000);
+    await clickMenu("Kernel", /^Interrupt Kernel$/);
+    await waitForCellsDone(page, 60_000);
+    const cells = await readCells(page);
+    const stopped = cells.find((c) => /Interrupted/.test(c.text));
+    assert.ok(stopped, "no cell says it was interrupted");
+    assert.match(stopped.text, /the cell was stopped where it awaited; the kernel was not restarted/);
+    const shown = await progress.first().textContent();
+    await page.waitForTimeout(1500);
+    assert.equal(await progress.first().textContent(), shown, "training went on after the interrupt");
+    const after = await appendAndRun("[train.n, typeof trainVae, typeof result]");
+    assert.match(after.text.trim(), /^\[ \d+, 'function', 'undefined' \]$/);
+  });
+
   it("Kernel ▸ Interrupt of a synchronous loop restarts the worker after a second, says so, and the next cells run", async () => {
     await openWorkbook();
     await appendAndRun("const before = 1;");

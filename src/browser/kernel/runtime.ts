@@ -64,12 +64,20 @@ export const INTERRUPTED_COOPERATIVELY =
 
 /**
  * Binds a cell's top-level names to the notebook's scope: accessors that read the cell's
- * local bindings; assigning one from a later cell replaces the accessor by the value.
+ * local bindings; assigning one from a later cell replaces the accessor by the value. A
+ * name the cell never reached (it threw, or was interrupted, before its declaration) reads
+ * as undefined, as tslab's `exports.name = void 0` does.
  */
 function bind(scope: Record<string, unknown>, getters: Record<string, () => unknown>): void {
-  for (const [name, get] of Object.entries(getters)) {
+  for (const [name, read] of Object.entries(getters)) {
     Object.defineProperty(scope, name, {
-      get,
+      get() {
+        try {
+          return read();
+        } catch {
+          return undefined; // still in its temporal dead zone
+        }
+      },
       set(value: unknown) {
         Object.defineProperty(scope, name, { value, writable: true, enumerable: true, configurable: true });
       },
