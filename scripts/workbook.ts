@@ -175,6 +175,7 @@ async function main(): Promise<void> {
     try {
       const lite = await buildLite({ quiet: true });
       console.log(`workbook: wrote ${path.relative(paths.root, liteDirs.site)}/ (the browser edition, ${lite.seconds.toFixed(1)} s); serve it with npm run lite`);
+      console.log(`workbook: wrote ${path.relative(paths.root, liteDirs.wheel)} (the TypeScript kernel for any JupyterLite site)`);
     } catch (error) {
       failures.push(`  browser edition (build/lite): ${(error as Error).message}`);
     }
