@@ -64,8 +64,10 @@ class ByteCounter {
       const url = request.url();
       if (!url.startsWith("http")) return;
       this.pending.push(
-        request.sizes().then((s) => {
-          const bytes = s.responseBodySize + s.responseHeadersSize;
+        request.sizes().then(async (s) => {
+          // Chromium reports no body size for a worker's script: read the body instead.
+          const body = s.responseBodySize || ((await request.response()?.then((r) => r?.body()).catch(() => null))?.length ?? 0);
+          const bytes = body + s.responseHeadersSize;
           const kind = kindOf(url);
           this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + bytes);
         }, () => undefined),
