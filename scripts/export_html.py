@@ -23,6 +23,7 @@ browser" link) comes with it, in its metadata: see `publication`. Markdown cells
 
 Run it by hand on an executed notebook: python scripts/export_html.py build/notebooks/02-x.ipynb
 """
+
 import base64
 import datetime
 import hashlib
@@ -46,7 +47,6 @@ ROOT = os.path.dirname(HERE)
 TEMPLATES = os.path.join(HERE, "templates")
 KATEX_DIST = os.path.join(ROOT, "node_modules", "katex", "dist")
 ASSETS = "assets"
-
 
 
 def publication(nb):
@@ -101,7 +101,7 @@ class MathCollector:
 
         page = re.sub(r'="[^"<>]*"', in_attribute, page)
         page = pattern.sub(lambda m: rendered[int(m.group(1))]["html"], page)
-        errors = [f'{item["tex"]!r}: {out["error"]}' for item, out in zip(self.items, rendered) if out["error"]]
+        errors = [f"{item['tex']!r}: {out['error']}" for item, out in zip(self.items, rendered, strict=True) if out["error"]]
         return page, errors
 
 
@@ -225,11 +225,17 @@ def vouched_scripts(nb, stem):
                 if digest in declared:
                     allowed.add(digest)
                 else:
-                    print(f"export_html: {stem}: {where} carries a <script> the workbook's figures did not emit; "
-                          "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+                    print(
+                        f"export_html: {stem}: {where} carries a <script> the workbook's figures did not emit; "
+                        "the page's content security policy blocks it (the blog post keeps it)",
+                        file=sys.stderr,
+                    )
             if EVENT_HANDLER.search(html):
-                print(f"export_html: {stem}: {where} carries an inline event handler (on...=); "
-                      "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+                print(
+                    f"export_html: {stem}: {where} carries an inline event handler (on...=); "
+                    "the page's content security policy blocks it (the blog post keeps it)",
+                    file=sys.stderr,
+                )
     return sorted(allowed)
 
 
@@ -337,8 +343,8 @@ def html_block(html):
     blocks = ['<div class="nb-output">']
     pos = 0
     for m in RAW_ELEMENT.finditer(html):
-        if html[pos:m.start()].strip():
-            blocks.append(compact(html[pos:m.start()]))
+        if html[pos : m.start()].strip():
+            blocks.append(compact(html[pos : m.start()]))
         blocks.append(m.group(0).strip())
         pos = m.end()
     if html[pos:].strip():

@@ -29,14 +29,13 @@ import html
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 
 import fast_imports  # noqa: F401  (before nbformat: see the module)
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat.sign import NotebookNotary
 

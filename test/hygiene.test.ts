@@ -58,7 +58,7 @@ describe("source notebooks are clean", () => {
     const dir = fs.mkdtempSync(path.join(paths.build, "round-trip-"));
     try {
       const copies = notebooks.map((f) => path.join(dir, path.basename(f)));
-      notebooks.forEach((f, i) => fs.copyFileSync(f, copies[i]));
+      for (const [i, f] of notebooks.entries()) fs.copyFileSync(f, copies[i]);
       const jupytext = (...argv: string[]) => {
         const result = spawnSync(venvBin("jupytext"), argv, { cwd: paths.root, encoding: "utf8" });
         assert.equal(result.status, 0, result.stderr);
@@ -70,9 +70,9 @@ describe("source notebooks are clean", () => {
       const heading = /^\/\/ # (.+)$/m.exec(first)!;
       fs.writeFileSync(texts[0], first.replace(heading[0], `${heading[0]} (edited)`));
       jupytext("--update", "--to", "ipynb", ...texts);
-      notebooks.forEach((f, i) => {
+      for (const [i, f] of notebooks.entries()) {
         if (i > 0) assert.equal(fs.readFileSync(copies[i], "utf8"), fs.readFileSync(f, "utf8"), `${path.basename(f)} changed in the round trip`);
-      });
+      }
       const before = JSON.parse(fs.readFileSync(notebooks[0], "utf8"));
       const after = JSON.parse(fs.readFileSync(copies[0], "utf8"));
       const edited = before.cells.findIndex((c: { source: string[] }) => c.source.join("").includes(heading[1]));
