@@ -228,7 +228,8 @@ async function main(): Promise<void> {
   } else if (lite === "keep") {
     console.log(`workbook: ${site}/ not rebuilt: something failed, so the browser edition keeps its last good copy`);
   } else if (lite === "stale") {
-    console.log(`workbook: ${site}/ is older than src/ or notebooks/: \`npm start\` or \`npm start -- --lite …\` rebuilds it`);
+    const state = fs.existsSync(liteDirs.site) ? "is older than src/ or notebooks/" : "is not built yet";
+    console.log(`workbook: ${site}/ (the browser edition) ${state}: \`npm start\` or \`npm start -- --lite …\` builds it`);
   }
   if (failures.length) {
     console.error(`\nfailed:\n${failures.join("\n")}`);
