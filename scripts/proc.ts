@@ -14,8 +14,6 @@ export interface RunOptions {
   cwd?: string;
   /** The whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /** Text for the child's stdin (run only; otherwise stdin is closed). */
-  input?: string;
   /** Milliseconds before the child is killed (run only). */
   timeout?: number;
   /** A file that gets the command line and everything it printed, for a failure message to point at. */
@@ -48,7 +46,6 @@ export function run(cmd: string, argv: string[], options: RunOptions = {}): Ran 
   const r = spawnSync(cmd, argv, {
     cwd: options.cwd ?? paths.root,
     env: options.env,
-    input: options.input,
     timeout: options.timeout,
     encoding: "utf8",
     maxBuffer: MAX_BUFFER,
@@ -56,7 +53,7 @@ export function run(cmd: string, argv: string[], options: RunOptions = {}): Ran 
   return finish(cmd, argv, options, { status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" }, r.error);
 }
 
-/** As `run`, without blocking this process (stdin closed). */
+/** As `run`, without blocking this process. */
 export function runAsync(cmd: string, argv: string[], options: RunOptions = {}): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: options.cwd ?? paths.root, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
