@@ -18,7 +18,6 @@
  * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
  * --notebooks 01,02 (default all), --skip-train, --rebuild.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -29,6 +28,7 @@ import { launchChromium } from "./chromium";
 import { startLab } from "./lab-server";
 import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
 import { paths } from "./paths";
+import { lastLines, run } from "./proc";
 import { serveStatic, type StaticServer } from "./serve";
 import { listNotebooks } from "./workbook";
 
@@ -121,9 +121,9 @@ function nodeTraining(epochs: number): number[] {
     'const { initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
     epochs,
   ).replace(/JSON\.stringify\((.*)\)$/, "console.log(JSON.stringify($1))")} })();`;
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: paths.root, encoding: "utf8", env: { ...process.env, VAE_BACKEND: "wasm" } });
-  if (run.status !== 0) throw new Error(`Node training failed: ${run.stderr.slice(-1500)}`);
-  return JSON.parse(run.stdout.trim().split("\n").pop()!) as number[];
+  const node = run(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, VAE_BACKEND: "wasm" } });
+  if (!node.ok) throw new Error(`Node training failed: ${lastLines(node.stderr, 20)}`);
+  return JSON.parse(lastLines(node.stdout, 1)) as number[];
 }
 
 async function main(): Promise<void> {
