@@ -17,12 +17,12 @@
  *
  * Run by `npm start` after the notebooks; alone: `npx tsx scripts/build-lite.ts`.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as esbuild from "esbuild";
 import { jupyterEnv, paths, venvBin, venvPython } from "./paths";
+import { runOrThrow } from "./proc";
 import { encodeDigits } from "../src/browser/platform/digits";
 import { plotlyScriptBody } from "../src/plots/plotly";
 
@@ -59,14 +59,6 @@ const browserPlatform: esbuild.Plugin = {
   },
 };
 
-function run(command: string, argv: string[], cwd = paths.root): void {
-  const result = spawnSync(command, argv, { cwd, env: jupyterEnv(), encoding: "utf8", maxBuffer: 64 << 20 });
-  if (result.status !== 0) {
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ?? ""}`.trim().split("\n").slice(-25).join("\n");
-    throw new Error(`${path.basename(command)} ${argv.join(" ")} failed:\n${output}`);
-  }
-}
-
 /** Step 1: the kernel — its JupyterLab extension (page side), its worker, its wheel. */
 async function buildKernel(): Promise<esbuild.Metafile> {
   const dir = liteDirs.extension;
@@ -87,7 +79,7 @@ async function buildKernel(): Promise<esbuild.Metafile> {
     external: ["@jupyterlab/*", "@jupyterlite/*", "@lumino/*"],
     logLevel: "warning",
   });
-  run(venvBin("jupyter-builder"), ["build", dir]);
+  runOrThrow(venvBin("jupyter-builder"), ["build", dir], { env: jupyterEnv() });
   const result = await esbuild.build({
     // The worker, and TypeScript's transpiler as a file of its own that it loads on demand.
     entryPoints: { "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"), "kernel-typescript": path.join(browserSrc, "kernel", "typescript.ts") },
@@ -129,7 +121,7 @@ async function buildKernel(): Promise<esbuild.Metafile> {
     ].join("\n"),
   );
   fs.rmSync(liteDirs.wheel, { force: true });
-  run(venvPython(), ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check", "-w", paths.build, dir]);
+  runOrThrow(venvPython(), ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check", "-w", paths.build, dir], { env: jupyterEnv() });
   if (!fs.existsSync(liteDirs.wheel)) throw new Error(`pip wheel did not write ${liteDirs.wheel}`);
   return result.metafile;
 }
@@ -229,7 +221,7 @@ function buildSite(): void {
       "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
     }, null, 2),
   );
-  run(venvBin("jupyter"), [
+  runOrThrow(venvBin("jupyter"), [
     "lite", "build",
     "--settings-overrides", path.join(liteDirs.config, "overrides.json"),
     "--lite-dir", liteDirs.config,
@@ -241,7 +233,7 @@ function buildSite(): void {
     "--ignore-sys-prefix",
     "--apps", "lab",
     "--no-sourcemaps",
-  ], liteDirs.config);
+  ], { cwd: liteDirs.config, env: jupyterEnv() });
 }
 
 export async function buildLite(options: { quiet?: boolean } = {}): Promise<{ seconds: number; meta: esbuild.Metafile; kernelMeta: esbuild.Metafile }> {
