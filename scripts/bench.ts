@@ -91,7 +91,6 @@ async function workerA(backend: Backend, epochs: number): Promise<void> {
     learningRate: LR,
     seed: 0,
     binarization: "none", // already binarized above
-    progress: false,
     onEpoch: (r) => emit({ event: "epoch", epoch: r.epoch, examplesPerSecond: r.examplesPerSecond, msPerStep: r.msPerStep, testNegElbo: r.testNegElbo, trainSeconds: r.trainSeconds }),
   });
   emit({ event: "done", peakRssMb: peakRssMb() });
