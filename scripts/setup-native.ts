@@ -7,7 +7,8 @@
  * libraries and C headers out of a TensorFlow wheel from the Python package index and
  * builds the addon from the package's own sources with node-gyp:
  *
- *   a. if @tensorflow/tfjs-node already loads, say so and stop (--force rebuilds);
+ *   a. apply the upstream fix for Node ≥ 23 to the package's files when they are there
+ *      (patchForNode23); if @tensorflow/tfjs-node then loads, say so and stop (--force rebuilds);
  *   b. if a tfjs-node mirror is configured (TFJS_NODE_CDN_STORAGE and friends), run the
  *      package's own install script against it first;
  *   c. otherwise: `pip download` a pinned tensorflow-cpu wheel into .venv-native/
@@ -16,13 +17,16 @@
  *      library that exports every TF_* / TFE_* symbol the addon uses (checked with nm),
  *      and build the addon with node-gyp;
  *   d. verify: a matmul, a gradient and one training step of a tiny dense VAE agree with
- *      the wasm backend within float32 tolerance; print training throughput of both;
+ *      the wasm backend within float32 tolerance, and one graph step (the trainer's
+ *      step as one TensorFlow graph) agrees with the eager step; print training
+ *      throughput of both backends;
  *   e. on any failure: name the step and the reason, remove the half-built addon so wasm
  *      stays the backend, exit non-zero.
  *
  * Flags: --force (rebuild even if tfjs-node loads), --remove (undo: delete the addon, the
  * package files and the .venv-native cache), --no-bench (skip the throughput measurement).
- * Env: VAE_TF_WHEEL=2.9.1 picks one wheel version from WHEELS below.
+ * Env: VAE_TF_WHEEL=2.21.0 picks one wheel version from WHEELS below.
+ * Node: 20, 22 and 24 (the addon uses N-API, so one build serves every version).
  */
 import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
@@ -155,6 +159,43 @@ function python(): string {
 }
 
 // ---------------------------------------------------------------- the steps
+
+/**
+ * tfjs-node 4.22.0 still calls util.isNullOrUndefined and util.isArray, which Node 23
+ * removed: there its first op fails with "(0 , util_1.isNullOrUndefined) is not a
+ * function". The fix is merged upstream (tensorflow/tfjs#8425) but not released; this
+ * makes the same change to the package's compiled files: `x == null` and Array.isArray(x).
+ * Idempotent; returns how many calls it changed.
+ */
+function patchForNode23(): number {
+  const fixes: [RegExp, string][] = [
+    [/\(0, util_1\.isNullOrUndefined\)\((\w+)\)/g, "($1 == null)"],
+    [/\(0, util_1\.isArray\)\((\w+)\)/g, "Array.isArray($1)"],
+  ];
+  const walk = (d: string): string[] =>
+    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith(".js") ? [path.join(d, e.name)] : []));
+  const files = walk(path.join(pkgDir, "dist"));
+  let changed = 0;
+  for (const file of files) {
+    const text = fs.readFileSync(file, "utf8");
+    let out = text;
+    for (const [pattern, replacement] of fixes) {
+      out = out.replace(pattern, (...m) => {
+        changed++;
+        return replacement.replace("$1", m[1]);
+      });
+    }
+    if (out !== text) fs.writeFileSync(file, out);
+  }
+  const left = files.filter((f) => /util_\d+\.is(NullOrUndefined|Array)\b/.test(fs.readFileSync(f, "utf8")));
+  if (left.length) throw new Error(`calls to util.isNullOrUndefined/isArray remain in ${left.map((f) => path.relative(pkgDir, f)).join(", ")}`);
+  return changed;
+}
+
+function patchStep(): void {
+  const changed = patchForNode23();
+  log(changed ? `  applied tensorflow/tfjs#8425 (Node ≥ 23 removed util.isNullOrUndefined): ${changed} calls in dist/` : "  tensorflow/tfjs#8425 already applied to dist/ (Node ≥ 23)");
+}
 
 function removeAddon(): void {
   for (const dir of ["lib", "build", "deps"]) fs.rmSync(path.join(pkgDir, dir), { recursive: true, force: true });
@@ -482,6 +523,13 @@ function verifyParity(bench: boolean): void {
   log(`  ${vae.every((r) => r.ok) ? "ok  " : "FAIL"} vae params after one SGD step: ${vae.length} tensors, worst ${worstVae.name} max|Δ| ${worstVae.maxAbsDiff.toExponential(2)} ≤ ${worstVae.bound.toExponential(2)}`);
   const failed = rows.filter((r) => !r.ok);
   if (failed.length) throw new Error(`native and wasm disagree beyond float32 tolerance on ${failed.map((r) => r.name).join(", ")}`);
+  // The trainer's graph step (one TensorFlow graph per step) against its eager step.
+  const graph = native.result.graph;
+  if (!graph || "unavailable" in graph) throw new Error(`no graph step on tfjs-node: ${graph ? graph.unavailable : "the probe did not try one"}`);
+  const worst = graph.rows.reduce((w, r) => (r.maxAbsDiff / (r.bound || 1) > w.maxAbsDiff / (w.bound || 1) ? r : w), graph.rows[0]);
+  const graphOk = graph.rows.every((r) => r.ok);
+  log(`  ${graphOk ? "ok  " : "FAIL"} graph step vs eager step, 3 steps: losses, ${graph.rows.length - 1} weight and Adam tensors, worst ${worst.name} max|Δ| ${worst.maxAbsDiff.toExponential(2)} ≤ ${worst.bound.toExponential(2)}`);
+  if (!graphOk) throw new Error(`the graph step and the eager step disagree beyond float32 round-off on ${graph.rows.filter((r) => !r.ok).map((r) => r.name).join(", ")}`);
   if (bench && native.result.bench && wasm.result.bench) {
     const n = native.result.bench, w = wasm.result.bench;
     log(`  training throughput (dense VAE 784-256-16, batch ${n.batch}, Adam): tensorflow ${n.examplesPerSecond.toFixed(0)} examples/s, wasm ${w.examplesPerSecond.toFixed(0)} examples/s (×${(n.examplesPerSecond / w.examplesPerSecond).toFixed(1)})`);
@@ -507,6 +555,7 @@ async function main(): Promise<number> {
   }
   let installedNow = false;
   try {
+    if (fs.existsSync(path.join(pkgDir, "dist"))) await step("patch", patchStep);
     const loads = await step("check", () => nativeLoads());
     if (loads.ok && !args.has("--force")) {
       log(`@tensorflow/tfjs-node already loads (${path.relative(root, addonPath())}); nothing to do (--force rebuilds)`);
@@ -515,6 +564,7 @@ async function main(): Promise<number> {
     if (!loads.ok) log(`  tfjs-node does not load yet: ${loads.reason || "not installed"}`);
 
     installedNow = await step("package", () => installPackage());
+    if (installedNow) await step("patch", patchStep);
 
     const mirrors = mirrorConfigured();
     let done = false;

@@ -84,13 +84,16 @@ export class GraphStepError extends Error {
 }
 
 /**
- * Relative agreement the self-check asks of the graph's loss and the eager step's on the
- * same batch, weights and noise. Both run the same kernels on the same float32 values;
- * TensorFlow's graph optimizer may fuse or reorder some of them, which moves a sum of
- * ~10⁵ terms by float32 round-off (~10⁻⁶ relative). A wrong graph (a dropped term, a
- * transposed weight) moves the loss by far more than 10⁻⁴.
+ * How closely a graph step and an eager step agree, relative to each result's largest
+ * magnitude (a loss; each weight and moment tensor after a few steps): the parity tests,
+ * the setup probe and the self-check use it. Both run the same kernels on the same
+ * float32 values; TensorFlow's graph optimizer may fuse or reorder some of them, moving a
+ * sum of up to ~800 products by a few units of float32 rounding (2⁻²⁴ ≈ 6e-8) each, ~1e-5
+ * of the result at most, and Adam passes a relative change δ of a gradient on to the
+ * weights as at most lr·δ. A wrong graph (a dropped term, a transposed weight, a missed
+ * update) differs by orders of magnitude more.
  */
-export const SELF_CHECK_RTOL = 1e-4;
+export const GRAPH_EAGER_RTOL = 1e-5;
 
 const TAG = "train";
 
@@ -99,6 +102,15 @@ interface Head {
   rows: number;
   feeds: string; // "x:0,noise:0,adam:0"
   loss: string;
+  /** With `profile`: the step's products alone (inputs from variables, filled by `fill`), and an empty call with the step's feeds. */
+  profile?: { products: string; call: string; fill: { feeds: string; shapes: number[][]; done: string } };
+}
+
+/** Where a step's time goes (ms per step, medians): its matrix products alone, one empty call with its feeds, and the whole step. */
+export interface StepProfile {
+  step: number;
+  products: number;
+  call: number;
 }
 
 let graphCounter = 0;
@@ -116,7 +128,7 @@ export class GraphStep {
    * Traces `step` for each batch size and builds, loads and self-checks the graph. The
    * session's variables start uninitialized: call `load` before the first `run`.
    */
-  static build(step: EagerStep, options: { inputDim: number; batchSizes: number[]; adam: AdamSettings }): GraphStep {
+  static build(step: EagerStep, options: { inputDim: number; batchSizes: number[]; adam: AdamSettings; profile?: boolean }): GraphStep {
     const why = GraphStep.unavailable();
     if (why) throw new GraphStepError(why);
     const be = nodeBackend()!;
@@ -129,6 +141,7 @@ export class GraphStep {
     for (const rows of sizes) {
       const traced = traceStep(be, step, rows, options.inputDim);
       const head = emitStep(g, be.binding, traced, vars, adam, `step${rows}`);
+      if (options.profile) head.profile = emitProfile(g, be.binding, traced, vars, head, `profile${rows}`);
       heads.set(rows, head);
       checks.push({ head, ...traced.check });
     }
@@ -203,6 +216,46 @@ export class GraphStep {
     }
   }
 
+  /**
+   * Times `reps` steps on `rows` images (real steps: the state moves on), the same number
+   * of runs of the step's products alone, and of an empty call with the step's feeds.
+   * Needs a graph built with `profile: true`.
+   */
+  async profile(images: Float32Array, rows: number, reps: number): Promise<StepProfile> {
+    const p = this.heads.get(rows)?.profile;
+    if (!p) throw new GraphStepError(`no profile for a batch of ${rows}: build with profile: true`);
+    const B = this.be.binding;
+    const fill = p.fill.shapes.map((shape, k) => tf.randomNormal(shape, 0, 1, "float32", k + 1));
+    B.deleteTensor(B.runSavedModel(this.session, this.be.getInputTensorIds(fill), p.fill.feeds, p.fill.done)[0].id);
+    tf.dispose(fill);
+    const head = this.heads.get(rows)!;
+    const { beta1, beta2, epsilon } = this.options.adam;
+    let seed = 0;
+    const parts = {
+      step: async () => void (await this.run(images, rows, ++seed)),
+      products: () => void B.deleteTensor(B.runSavedModel(this.session, [], "", p.products)[0].id),
+      call: () => {
+        const feeds = [tf.tensor2d(images, [rows, this.options.inputDim]), this.step.noise(rows, 1), tf.tensor1d(adamStepScalars(this.iterationsDone + 1, beta1, beta2, epsilon))];
+        const [out] = B.runSavedModel(this.session, this.be.getInputTensorIds(feeds), head.feeds, p.call);
+        tf.dispose(feeds);
+        const t = this.be.createOutputTensor(out);
+        t.dataSync();
+        t.dispose();
+      },
+    };
+    // The three in turn, so that the machine's drift touches all alike; medians after 3 warm-ups.
+    const ms: Record<keyof StepProfile, number[]> = { step: [], products: [], call: [] };
+    for (let r = 0; r < reps + 3; r++) {
+      for (const part of ["step", "products", "call"] as const) {
+        const t0 = performance.now();
+        await parts[part]();
+        if (r >= 3) ms[part].push(performance.now() - t0);
+      }
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+    return { step: median(ms.step), products: median(ms.products), call: median(ms.call) };
+  }
+
   /** One step per head on the traced batch, from the parameters' current values: the loss must be the eager step's. */
   private selfCheck(checks: { head: Head; x: Float32Array; seed: number; loss: number }[]): void {
     const zeros = this.step.variables.map((v) => tf.zerosLike(v));
@@ -212,7 +265,7 @@ export class GraphStep {
         const loss = this.runHead(c.x, c.head.rows, c.seed, 1);
         const got = loss.dataSync()[0];
         loss.dispose();
-        if (!(Math.abs(got - c.loss) <= SELF_CHECK_RTOL * Math.abs(c.loss))) {
+        if (!(Math.abs(got - c.loss) <= GRAPH_EAGER_RTOL * Math.abs(c.loss))) {
           throw new GraphStepError(`self-check failed: the graph's loss on a batch of ${c.head.rows} is ${got}, the eager step's ${c.loss}`);
         }
       }
@@ -441,6 +494,45 @@ function emitStep(g: GraphBuilder, B: TfBinding, t: TracedStep, vars: Variables,
   const applied = g.add("Identity", [`${branch}:1`, ...applies.map((a) => `^${a}`)], float, `${scope}/loss_applied`);
   const out = g.add("Merge", [`${branch}:0`, applied], { ...float, N: { i: 2 } }, `${scope}/loss`);
   return { rows: t.rows, feeds: [`${x}:0`, `${noise}:0`, "adam:0"].join(","), loss: `${out}:0` };
+}
+
+/**
+ * For the profile: the step's matrix products (BatchMatMulV2) alone, their operands read
+ * from variables (parameters, or stand-ins of the operands' shapes that `fill` sets once)
+ * so that no constant folding removes them; and an empty call that takes the step's feeds.
+ */
+function emitProfile(g: GraphBuilder, B: TfBinding, t: TracedStep, vars: Variables, step: Head, scope: string): NonNullable<Head["profile"]> {
+  const float = { T: { type: DT.float } };
+  const one = g.constant({ dtype: DT.float, shape: [], data: Float32Array.of(1) }, `${scope}/one`);
+  const shapeOf = (r: TraceRef): number[] =>
+    r.kind === "op" ? t.trace.ops[r.op].outputs[r.output].shape : r.kind === "constant" ? t.trace.constants[r.index].shape : r.id === t.x.id ? [t.rows, t.inputDim] : [];
+  const fills: { feed: string; shape: number[] }[] = [];
+  const assigns: string[] = [];
+  const products = t.trace.ops.flatMap((op, k) => {
+    if (op.op !== "BatchMatMulV2") return [];
+    const inputs = op.inputs.map((r, j) => {
+      const param = r.kind === "external" ? t.params.get(r.id) : undefined;
+      if (param !== undefined) return vars.thetaRead[param];
+      const shape = shapeOf(r);
+      const handle = g.add("VarHandleOp", [], { dtype: { type: DT.float }, shape: { shape }, container: { s: "" }, shared_name: { s: `${scope}/in${k}_${j}` } }, `${scope}/in${k}_${j}`);
+      const feed = g.placeholder(DT.float, shape, `${scope}/fill${k}_${j}`);
+      fills.push({ feed: `${feed}:0`, shape });
+      assigns.push(g.add("AssignVariableOp", [handle, feed], { dtype: { type: DT.float } }, `${scope}/fill${k}_${j}/assign`));
+      return g.add("ReadVariableOp", [handle], { dtype: { type: DT.float } }, `${scope}/read${k}_${j}`);
+    });
+    const attrs = Object.fromEntries(op.attrs.map((a) => [a.name, attrValue(a, B)]));
+    return [g.add(op.op, inputs, attrs, `${scope}/${k}_${op.op}`)];
+  });
+  const filled = g.add("Identity", [one, ...assigns.map((a) => `^${a}`)], float, `${scope}/filled`);
+  // Each product's first entry, summed: the fetch needs their values (a product reached
+  // only by control edges would be pruned by TensorFlow's graph optimizer).
+  const int32 = (values: number[], name: string) => g.constant({ dtype: DT.int32, shape: [values.length], data: Int32Array.from(values) }, name);
+  const [begin, size] = [int32([0, 0], `${scope}/begin`), int32([1, 1], `${scope}/size`)];
+  const corners = products.map((p) => g.add("Slice", [p, begin, size], { ...float, Index: { type: DT.int32 } }, `${p}/corner`));
+  const productsDone = g.add("AddN", corners, { ...float, N: { i: corners.length } }, `${scope}/products`);
+  const feeds = step.feeds.split(",").map((f) => `^${f.split(":")[0]}`);
+  const call = g.add("Identity", [one, ...feeds], float, `${scope}/call`);
+  return { products: `${productsDone}:0`, call: `${call}:0`, fill: { feeds: fills.map((f) => f.feed).join(","), shapes: fills.map((f) => f.shape), done: `${filled}:0` } };
 }
 
 /** Placeholders for θ, m, v per parameter, assigned to the variables; fetch "load/done:0" to run it. */
