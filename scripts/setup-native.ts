@@ -48,8 +48,8 @@ const pkgDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
  * Python runs it.
  */
 const WHEELS = [
-  { version: "2.9.1", python: "3.10", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
-  { version: "2.21.0", python: "3.11", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.21.0", python: "3.11", glibc: "2.27", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
 ];
 
 /** Where, inside a wheel, a library with TensorFlow's C API may live (first match wins). */
@@ -273,39 +273,48 @@ interface Wheel {
   file: string;
 }
 
-function downloadWheel(): Wheel {
+/** The wheels to try, in order: VAE_TF_WHEEL's alone, else every one this system's C library can load. */
+function wheelChoices(): (typeof WHEELS)[number][] {
+  const wanted = process.env.VAE_TF_WHEEL;
+  if (wanted) {
+    const chosen = WHEELS.filter((w) => w.version === wanted);
+    if (!chosen.length) throw new Error(`VAE_TF_WHEEL=${wanted} is not one of ${WHEELS.map((w) => w.version).join(", ")}`);
+    return chosen;
+  }
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+  const below = (have: string, need: string) => {
+    const [a, b] = [have, need].map((v) => v.split(".").map(Number));
+    for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+    return false;
+  };
+  const usable = glibc ? WHEELS.filter((w) => !below(glibc, w.glibc)) : WHEELS;
+  for (const w of WHEELS.filter((x) => !usable.includes(x))) log(`  skipping tensorflow-cpu ${w.version}: it needs glibc ${w.glibc}, this system has ${glibc}`);
+  return usable;
+}
+
+function downloadWheel(w: (typeof WHEELS)[number]): Wheel {
   const wheelDir = path.join(cacheDir, "wheels");
   fs.mkdirSync(wheelDir, { recursive: true });
-  const wanted = process.env.VAE_TF_WHEEL;
-  const choices = wanted ? WHEELS.filter((w) => w.version === wanted) : WHEELS;
-  if (!choices.length) throw new Error(`VAE_TF_WHEEL=${wanted} is not one of ${WHEELS.map((w) => w.version).join(", ")}`);
-  const failures: string[] = [];
-  let py: string | null = null;
-  for (const w of choices) {
-    const cached = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
-    if (cached) {
-      log(`  cached wheel ${cached} (${mib(fs.statSync(path.join(wheelDir, cached)).size)})`);
-      return { version: w.version, file: path.join(wheelDir, cached) };
-    }
-    py ??= python();
-    const argv = ["-m", "pip", "download", `tensorflow-cpu==${w.version}`, "--no-deps", "--only-binary=:all:",
-      "--implementation", "cp", "--python-version", w.python, ...w.platforms.flatMap((p) => ["--platform", p]),
-      "--disable-pip-version-check", "--retries", "2", "--timeout", "60", "-d", wheelDir];
-    log(`  pip download tensorflow-cpu==${w.version} (Python ${w.python}, ${w.platforms[0]}) into ${path.relative(root, wheelDir)}/ …`);
-    const started = Date.now();
-    const pip = run(py, argv, { logName: `pip-download-${w.version}.log` });
-    const got = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
-    if (pip.ok && got) {
-      const size = fs.statSync(path.join(wheelDir, got)).size;
-      const seconds = (Date.now() - started) / 1000;
-      log(`  downloaded ${got}: ${mib(size)} in ${seconds.toFixed(1)} s (${mib(size / seconds)}/s)`);
-      return { version: w.version, file: path.join(wheelDir, got) };
-    }
-    const reason = pip.output.split("\n").filter((l) => /ERROR|error/.test(l)).join(" | ") || tail(pip.output, 3);
-    failures.push(`tensorflow-cpu==${w.version}: ${reason}`);
-    log(`  could not download tensorflow-cpu==${w.version}: ${reason}`);
+  const cached = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
+  if (cached) {
+    log(`  cached wheel ${cached} (${mib(fs.statSync(path.join(wheelDir, cached)).size)})`);
+    return { version: w.version, file: path.join(wheelDir, cached) };
   }
-  throw new Error(`no TensorFlow wheel could be downloaded:\n  ${failures.join("\n  ")}`);
+  const argv = ["-m", "pip", "download", `tensorflow-cpu==${w.version}`, "--no-deps", "--only-binary=:all:",
+    "--implementation", "cp", "--python-version", w.python, ...w.platforms.flatMap((p) => ["--platform", p]),
+    "--disable-pip-version-check", "--retries", "2", "--timeout", "60", "-d", wheelDir];
+  log(`  pip download tensorflow-cpu==${w.version} (Python ${w.python}, ${w.platforms[0]}) into ${path.relative(root, wheelDir)}/ …`);
+  const started = Date.now();
+  const pip = run(python(), argv, { logName: `pip-download-${w.version}.log` });
+  const got = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
+  if (pip.ok && got) {
+    const size = fs.statSync(path.join(wheelDir, got)).size;
+    const seconds = (Date.now() - started) / 1000;
+    log(`  downloaded ${got}: ${mib(size)} in ${seconds.toFixed(1)} s (${mib(size / seconds)}/s)`);
+    return { version: w.version, file: path.join(wheelDir, got) };
+  }
+  const reason = pip.output.split("\n").filter((l) => /ERROR|error/.test(l)).join(" | ") || tail(pip.output, 3);
+  throw new Error(`could not download tensorflow-cpu==${w.version}: ${reason}`);
 }
 
 interface Extracted {
@@ -536,6 +545,35 @@ function verifyParity(bench: boolean): void {
   }
 }
 
+/** From one wheel to a tfjs-node that loads and agrees with wasm (and its graph step with its eager step). */
+async function buildFromWheel(w: (typeof WHEELS)[number]): Promise<void> {
+  const wheel = await step("wheel", () => downloadWheel(w));
+  const ex = await step("extract", () => extractWheel(wheel));
+  const choice = await step("symbols", () => {
+    const needed = neededSymbols(path.join(ex.dir, "tensorflow", "include"));
+    log(`  the addon's sources call ${needed.length} TF_/TFE_ C API functions`);
+    return chooseLibrary(ex, needed);
+  });
+  const stub = await step("python-stub", () => {
+    if (!choice.pythonSymbols.length) {
+      log(`  ${path.basename(choice.library)} needs no CPython symbols`);
+      return null;
+    }
+    const file = buildPythonStub(choice.pythonSymbols, path.join(ex.dir, "stub"));
+    log(`  ${path.basename(choice.library)} refers to ${choice.pythonSymbols.length} CPython symbols: stand-ins in ${path.relative(root, file)}`);
+    return file;
+  });
+  await step("stage", () => stageDeps(ex, choice, stub));
+  const addon = await step("build", () => buildAddon(stub));
+  await step("link-check", () => checkAddonSymbols(addon));
+  await step("load", () => {
+    const check = nativeLoads();
+    if (!check.ok) throw new Error(`the addon was built but does not load: ${check.reason}`);
+    log(`  require("@tensorflow/tfjs-node") works; backend "tensorflow" registered`);
+  });
+  await step("parity", () => verifyParity(!args.has("--no-bench")));
+}
+
 function removeEverything(): void {
   const size = fs.existsSync(cacheDir) ? dirSize(cacheDir) : 0;
   fs.rmSync(pkgDir, { recursive: true, force: true });
@@ -585,33 +623,26 @@ async function main(): Promise<number> {
     }
 
     if (!done) {
-      const wheel = await step("wheel", () => downloadWheel());
-      const ex = await step("extract", () => extractWheel(wheel));
-      const choice = await step("symbols", () => {
-        const needed = neededSymbols(path.join(ex.dir, "tensorflow", "include"));
-        log(`  the addon's sources call ${needed.length} TF_/TFE_ C API functions`);
-        return chooseLibrary(ex, needed);
-      });
-      const stub = await step("python-stub", () => {
-        if (!choice.pythonSymbols.length) {
-          log(`  ${path.basename(choice.library)} needs no CPython symbols`);
-          return null;
+      // Each wheel in turn, until one builds, loads and passes the parity checks.
+      const choices = await step("wheels", () => wheelChoices());
+      const failures: string[] = [];
+      for (const [i, w] of choices.entries()) {
+        try {
+          await buildFromWheel(w);
+          done = true;
+          break;
+        } catch (error) {
+          const at = error instanceof StepError ? error.step : "unexpected";
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push(`tensorflow-cpu ${w.version}, step "${at}": ${message}`);
+          removeAddon();
+          if (i + 1 < choices.length) log(`  tensorflow-cpu ${w.version} failed at step "${at}" (${message.split("\n")[0]}); trying ${choices[i + 1].version}`);
         }
-        const file = buildPythonStub(choice.pythonSymbols, path.join(ex.dir, "stub"));
-        log(`  ${path.basename(choice.library)} refers to ${choice.pythonSymbols.length} CPython symbols: stand-ins in ${path.relative(root, file)}`);
-        return file;
-      });
-      await step("stage", () => stageDeps(ex, choice, stub));
-      const addon = await step("build", () => buildAddon(stub));
-      await step("link-check", () => checkAddonSymbols(addon));
-      await step("load", () => {
-        const check = nativeLoads();
-        if (!check.ok) throw new Error(`the addon was built but does not load: ${check.reason}`);
-        log(`  require("@tensorflow/tfjs-node") works; backend "tensorflow" registered`);
-      });
+      }
+      if (!done) throw new StepError("wheels", choices.length ? `no wheel gave a working tfjs-node:\n  ${failures.join("\n  ")}` : "no wheel can be used on this system");
+    } else {
+      await step("parity", () => verifyParity(!args.has("--no-bench")));
     }
-
-    await step("parity", () => verifyParity(!args.has("--no-bench")));
     const total = (Date.now() - started) / 1000;
     log(`finished in ${total.toFixed(1)} s (${timings.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(", ")}); cache .venv-native/ holds ${mib(dirSize(cacheDir))}`);
     log(`tfjs-node now loads: initBackend() picks "tensorflow" (VAE_BACKEND=wasm forces wasm)`);
