@@ -360,7 +360,7 @@ async function main(): Promise<void> {
     for (const worker of native ? ["profile", "graph-profile"] : ["profile"]) {
       const p = runChild(["--worker", worker]);
       const msg = p.messages.find((m) => m.event === "profile");
-      console.log("\n" + (msg ? msg.lines.join("\n") : `${worker} failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`));
+      console.log(`\n${msg ? msg.lines.join("\n") : `${worker} failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`}`);
     }
   }
   if (!native) console.log("\ntfjs-node does not load here: the tensorflow rows are skipped (npm run setup:native builds it).");

@@ -209,8 +209,13 @@ export async function graphStepParity(): Promise<NonNullable<ProbeResult["graph"
     }
     await step.sync();
     for (const side of sides) {
-      side.model.variables().forEach((v, i) => (side.values[`weight.${side.model.weightNames()[i]}`] = Array.from(v.dataSync())));
-      (await side.optimizer.getWeights()).forEach((w, i) => (side.values[`adam.slot${i}`] = Array.from(w.tensor.dataSync())));
+      const names = side.model.weightNames();
+      side.model.variables().forEach((v, i) => {
+        side.values[`weight.${names[i]}`] = Array.from(v.dataSync());
+      });
+      (await side.optimizer.getWeights()).forEach((w, i) => {
+        side.values[`adam.slot${i}`] = Array.from(w.tensor.dataSync());
+      });
     }
     return { rows: compareProbes(graph.values, eager.values, GRAPH_EAGER_RTOL, 0) };
   } finally {

@@ -18,18 +18,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { paths } from "../scripts/paths";
 import { initBackend } from "../src/backend";
 import { GRAPH_EAGER_RTOL, GraphStep, GraphStepError, graphStepSetting } from "../src/fast/graph-step";
 import { DT, GraphBuilder } from "../src/fast/saved-model";
 import { createAdam } from "../src/vae/adam";
 import { loadCheckpoint } from "../src/vae/checkpoint";
-import { ImageSet, binarize, loadDefaultDigits, subset } from "../src/vae/data";
+import { binarize, type ImageSet } from "../src/vae/data";
 import { Vae } from "../src/vae/model";
 import { lossAndGradients, openTrainingStep, trainStep } from "../src/vae/steps";
-import { type TrainOptions, trainVae } from "../src/vae/trainer";
-import { paths } from "../scripts/paths";
+import { type TrainOptions, type TrainResult, trainVae } from "../src/vae/trainer";
 import { smallDigits } from "./support/digits";
-
 
 /** max |a − b| ≤ rtol · max |b|, entry by entry (NaN fails); returns the largest difference relative to that scale. */
 function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, label: string): number {
@@ -63,6 +62,32 @@ async function stateOf(model: Vae, optimizer: tf.Optimizer): Promise<{ weights: 
   const weights = model.variables().map((v) => v.dataSync().slice() as Float32Array);
   const adam = (await optimizer.getWeights()).map((w) => w.tensor.dataSync().slice() as Float32Array);
   return { weights, adam };
+}
+
+/** The getters of TensorFlow's generated protobuf classes (google-protobuf) that the writer's test reads. */
+interface ShapeMessage {
+  getDimList(): { getSize(): number }[];
+  getUnknownRank(): boolean;
+}
+interface AttrMessage {
+  getTensor(): { getDtype(): number; getTensorShape(): ShapeMessage; getTensorContent_asU8(): Uint8Array };
+  getShape(): ShapeMessage;
+  getType(): number;
+  hasB(): boolean;
+  getB(): boolean;
+  getF(): number;
+  getS_asU8(): Uint8Array;
+  getList(): { getIList(): number[]; getTypeList(): number[] };
+}
+interface NodeMessage {
+  getName(): string;
+  getOp(): string;
+  getInputList(): string[];
+  getAttrMap(): { get(key: string): AttrMessage };
+}
+interface SavedModelMessage {
+  getSavedModelSchemaVersion(): number;
+  getMetaGraphsList(): { getMetaInfoDef(): { getTagsList(): string[] }; getGraphDef(): { getNodeList(): NodeMessage[] } }[];
 }
 
 describe("the training step as one TensorFlow graph (tfjs-node)", function () {
@@ -108,10 +133,14 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
       await step.sync();
       const [a, b] = [await stateOf(graph.model, graph.optimizer), await stateOf(eager.model, eager.optimizer)];
       const names = graph.model.weightNames();
-      a.weights.forEach((w, i) => (worst = Math.max(worst, assertClose(w, b.weights[i], GRAPH_EAGER_RTOL, names[i]))));
+      a.weights.forEach((w, i) => {
+        worst = Math.max(worst, assertClose(w, b.weights[i], GRAPH_EAGER_RTOL, names[i]));
+      });
       assert.equal(a.adam.length, b.adam.length);
       assert.equal(a.adam[0][0], steps, "Adam's step count");
-      a.adam.forEach((s, i) => (worst = Math.max(worst, assertClose(s, b.adam[i], GRAPH_EAGER_RTOL, `Adam slot ${i}`))));
+      a.adam.forEach((s, i) => {
+        worst = Math.max(worst, assertClose(s, b.adam[i], GRAPH_EAGER_RTOL, `Adam slot ${i}`));
+      });
     } finally {
       step.dispose();
       for (const side of [eager, graph]) {
@@ -169,7 +198,7 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
     console.log(`      (test −ELBO after 3 epochs: graph ${g.toFixed(3)}, eager ${e.toFixed(3)} nats)`);
     assert.ok(Math.abs(g - e) <= 0.3, `graph ${g} vs eager ${e}`);
     assert.ok(graph.history[2].trainNegElbo < graph.history[0].trainNegElbo, "training lowers the loss");
-    [graph, eager].forEach((r) => r.model.dispose());
+    for (const r of [graph, eager]) r.model.dispose();
   });
 
   it("killed and resumed on the graph path, a run equals an uninterrupted graph run bit for bit", async () => {
@@ -185,29 +214,38 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
     const numbers = (h: typeof full.history) => h.map((r) => [r.epoch, r.trainNegElbo, r.testNegElbo, r.testRecon, r.testKl]);
     assert.deepEqual(numbers(resumed.history), numbers(full.history));
     const [a, b] = [full.model.variables(), resumed.model.variables()];
-    a.forEach((v, i) => assert.deepEqual(v.dataSync(), b[i].dataSync(), full.model.weightNames()[i]));
+    a.forEach((v, i) => {
+      assert.deepEqual(v.dataSync(), b[i].dataSync(), full.model.weightNames()[i]);
+    });
     const [ca, cb] = [loadCheckpoint(path.join(tmp, "full")), loadCheckpoint(dir)];
-    ca.optimizerWeights.forEach((w, i) => assert.deepEqual(w.tensor.dataSync(), cb.optimizerWeights[i].tensor.dataSync(), `Adam slot ${i} in the checkpoints`));
+    ca.optimizerWeights.forEach((w, i) => {
+      assert.deepEqual(w.tensor.dataSync(), cb.optimizerWeights[i].tensor.dataSync(), `Adam slot ${i} in the checkpoints`);
+    });
     for (const ck of [ca, cb]) {
       ck.model.dispose();
       tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
     }
-    [full, cut, resumed].forEach((r) => r.model.dispose());
+    for (const r of [full, cut, resumed]) r.model.dispose();
   });
 
   it("checkpoints interchange: a graph run's checkpoint resumes eagerly, an eager run's on the graph, each like an uninterrupted run", async () => {
     const base: TrainOptions = { model: { hidden: [32], latentDim: 3 }, batchSize: 100, seed: 8 };
     const reference = await trainVae(train, test, { ...base, epochs: 2 });
-    for (const [first, second] of [[undefined, "0"], ["0", undefined]] as const) {
+    for (const [first, second] of [
+      [undefined, "0"],
+      ["0", undefined],
+    ] as const) {
       const dir = path.join(tmp, `interchange-${first ?? "graph"}-then-${second ?? "graph"}`);
       const one = await withGraphSetting(first, () => trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir }));
       const two = await withGraphSetting(second, () => trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, resume: true }));
       assert.deepEqual([one.trainingStep, two.trainingStep], first === "0" ? ["eager", "graph"] : ["graph", "eager"]);
       const names = reference.model.weightNames();
       // Four steps of round-off (none, on a wheel where the two paths agree bit for bit).
-      reference.model.variables().forEach((v, i) => assertClose(two.model.variables()[i].dataSync(), v.dataSync(), 1e-4, names[i]));
+      reference.model.variables().forEach((v, i) => {
+        assertClose(two.model.variables()[i].dataSync(), v.dataSync(), 1e-4, names[i]);
+      });
       assert.ok(Math.abs(two.history[1].testNegElbo! - reference.history[1].testNegElbo!) < 1e-3);
-      [one, two].forEach((r) => r.model.dispose());
+      for (const r of [one, two]) r.model.dispose();
     }
     reference.model.dispose();
   });
@@ -218,28 +256,46 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
     // A fault in the binding, outside the library: loading any SavedModel fails.
     const be = tf.backend() as unknown as { binding: object };
     const binding = be.binding;
-    be.binding = Object.create(binding, { loadSavedModel: { value: () => { throw new Error("Failed to load SavedModel: simulated"); } } });
+    be.binding = Object.create(binding, {
+      loadSavedModel: {
+        value: () => {
+          throw new Error("Failed to load SavedModel: simulated");
+        },
+      },
+    });
     const warned: string[] = [];
     const warn = console.warn;
     console.warn = (...args: unknown[]) => void warned.push(args.join(" "));
-    let fallback;
+    let fallback: TrainResult;
     try {
       fallback = await withGraphSetting(undefined, () => trainVae(train, test, opts));
     } finally {
       console.warn = warn;
       be.binding = binding;
     }
-    assert.deepEqual(warned, ["graph step unavailable (TensorFlow could not load the graph: Failed to load SavedModel: simulated); this run trains with the eager step"]);
+    assert.deepEqual(warned, [
+      "graph step unavailable (TensorFlow could not load the graph: Failed to load SavedModel: simulated); this run trains with the eager step",
+    ]);
     assert.equal(fallback.trainingStep, "eager");
-    assert.deepEqual(fallback.history.map((r) => [r.trainNegElbo, r.testNegElbo]), eager.history.map((r) => [r.trainNegElbo, r.testNegElbo]));
-    [eager, fallback].forEach((r) => r.model.dispose());
+    assert.deepEqual(
+      fallback.history.map((r) => [r.trainNegElbo, r.testNegElbo]),
+      eager.history.map((r) => [r.trainNegElbo, r.testNegElbo]),
+    );
+    for (const r of [eager, fallback]) r.model.dispose();
   });
 
   it("the graph refuses an eager step it cannot replay: noise other than the step draws, or a value read back mid-step", () => {
     const model = new Vae({ inputDim: 784, hidden: [16], latentDim: 2 }, 1);
     const adam = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-    const step = { variables: model.variables(), lossAndGradients: (x: tf.Tensor2D, seed: number) => lossAndGradients(model, x, seed), noise: (rows: number, seed: number) => model.lossNoise(rows, seed + 1) };
-    assert.throws(() => GraphStep.build(step, { inputDim: 784, batchSizes: [4], adam }), (e: Error) => e instanceof GraphStepError && /noise was found 0 times/.test(e.message));
+    const step = {
+      variables: model.variables(),
+      lossAndGradients: (x: tf.Tensor2D, seed: number) => lossAndGradients(model, x, seed),
+      noise: (rows: number, seed: number) => model.lossNoise(rows, seed + 1),
+    };
+    assert.throws(
+      () => GraphStep.build(step, { inputDim: 784, batchSizes: [4], adam }),
+      (e: Error) => e instanceof GraphStepError && /noise was found 0 times/.test(e.message),
+    );
     const reading = {
       ...step,
       noise: (rows: number, seed: number) => model.lossNoise(rows, seed),
@@ -253,7 +309,7 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
     model.dispose();
   });
 
-  it("the backend line names the step: \"(graph step)\", or \"(eager step: VAE_GRAPH=0)\"", () => {
+  it('the backend line names the step: "(graph step)", or "(eager step: VAE_GRAPH=0)"', () => {
     const tsx = require.resolve("tsx/cli", { paths: [paths.root] });
     const line = (graph?: string) => {
       const env: NodeJS.ProcessEnv = { ...process.env, VAE_BACKEND: "tensorflow", TF_CPP_MIN_LOG_LEVEL: "2" };
@@ -272,26 +328,42 @@ describe("the training step as one TensorFlow graph (tfjs-node)", function () {
     const c = g.constant({ dtype: DT.float, shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, -0.5) }, "c");
     const p = g.placeholder(DT.float, [-1, 3], "p");
     g.placeholder(DT.int32, null, "q");
-    g.add("Sum", [c, p, "^q"], { T: { type: DT.float }, keep_dims: { b: false }, alpha: { f: 0.25 }, name: { s: "naïve" }, perm: { list: { i: [1, 0, -1] } }, types: { list: { type: [DT.float, DT.bool] } } }, "sum");
-    const { SavedModel } = require("@tensorflow/tfjs-node/dist/proto/api_pb");
+    g.add(
+      "Sum",
+      [c, p, "^q"],
+      {
+        T: { type: DT.float },
+        keep_dims: { b: false },
+        alpha: { f: 0.25 },
+        name: { s: "naïve" },
+        perm: { list: { i: [1, 0, -1] } },
+        types: { list: { type: [DT.float, DT.bool] } },
+      },
+      "sum",
+    );
+    const { SavedModel } = require("@tensorflow/tfjs-node/dist/proto/api_pb") as { SavedModel: { deserializeBinary(bytes: Uint8Array): SavedModelMessage } };
     const saved = SavedModel.deserializeBinary(g.savedModel("train"));
     assert.equal(saved.getSavedModelSchemaVersion(), 1);
     const meta = saved.getMetaGraphsList()[0];
     assert.deepEqual(meta.getMetaInfoDef().getTagsList(), ["train"]);
     const nodes = meta.getGraphDef().getNodeList();
-    assert.deepEqual(nodes.map((n: any) => [n.getName(), n.getOp(), n.getInputList()]), [
-      ["c", "Const", []],
-      ["p", "Placeholder", []],
-      ["q", "Placeholder", []],
-      ["sum", "Sum", ["c", "p", "^q"]],
-    ]);
-    const attr = (n: any, k: string) => n.getAttrMap().get(k);
+    assert.deepEqual(
+      nodes.map((n) => [n.getName(), n.getOp(), n.getInputList()]),
+      [
+        ["c", "Const", []],
+        ["p", "Placeholder", []],
+        ["q", "Placeholder", []],
+        ["sum", "Sum", ["c", "p", "^q"]],
+      ],
+    );
+    const attr = (n: NodeMessage, k: string) => n.getAttrMap().get(k);
+    const dims = (shape: ShapeMessage) => shape.getDimList().map((d) => d.getSize());
     const tensor = attr(nodes[0], "value").getTensor();
     assert.equal(tensor.getDtype(), DT.float);
-    assert.deepEqual(tensor.getTensorShape().getDimList().map((d: any) => d.getSize()), [2, 3]);
+    assert.deepEqual(dims(tensor.getTensorShape()), [2, 3]);
     const bytes = tensor.getTensorContent_asU8();
     assert.deepEqual(Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))), [1, 2, 3, 4, 5, -0.5]);
-    assert.deepEqual(attr(nodes[1], "shape").getShape().getDimList().map((d: any) => d.getSize()), [-1, 3]);
+    assert.deepEqual(dims(attr(nodes[1], "shape").getShape()), [-1, 3]);
     assert.equal(attr(nodes[2], "shape").getShape().getUnknownRank(), true);
     const sum = nodes[3];
     assert.equal(attr(sum, "T").getType(), DT.float);

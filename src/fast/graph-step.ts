@@ -33,11 +33,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { fs, hostSetting, instanceTag, path, temporaryFolder } from "../platform";
 import { Rng } from "../random";
-import { KernelTrace, type TraceRef, traceKernels } from "./kernel-trace";
+import { onTfjsNode } from "./backends";
+import { type KernelTrace, type TraceRef, traceKernels } from "./kernel-trace";
 import { adamStepScalars, applyAdamAttrs } from "./native-adam";
 import { type AttrValue, DT, GraphBuilder } from "./saved-model";
-import { onTfjsNode } from "./backends";
-import { type NodeBackend, type OpAttr, type TfBinding, handleId, nodeBackend } from "./tfjs-node";
+import { handleId, type NodeBackend, nodeBackend, type OpAttr, type TfBinding } from "./tfjs-node";
 
 /**
  * Whether the trainer runs its step as one graph here: on tfjs-node whose binding runs
@@ -120,7 +120,8 @@ export class GraphStep {
   static unavailable(): string | null {
     const be = nodeBackend();
     if (!be) return "the active backend is not tfjs-node";
-    if (typeof be.binding.loadSavedModel !== "function" || typeof be.binding.runSavedModel !== "function") return "this tfjs-node binding cannot run SavedModels";
+    if (typeof be.binding.loadSavedModel !== "function" || typeof be.binding.runSavedModel !== "function")
+      return "this tfjs-node binding cannot run SavedModels";
     return null;
   }
 
@@ -235,7 +236,11 @@ export class GraphStep {
       step: async () => void (await this.run(images, rows, ++seed)),
       products: () => void B.deleteTensor(B.runSavedModel(this.session, [], "", p.products)[0].id),
       call: () => {
-        const feeds = [tf.tensor2d(images, [rows, this.options.inputDim]), this.step.noise(rows, 1), tf.tensor1d(adamStepScalars(this.iterationsDone + 1, beta1, beta2, epsilon))];
+        const feeds = [
+          tf.tensor2d(images, [rows, this.options.inputDim]),
+          this.step.noise(rows, 1),
+          tf.tensor1d(adamStepScalars(this.iterationsDone + 1, beta1, beta2, epsilon)),
+        ];
         const [out] = B.runSavedModel(this.session, this.be.getInputTensorIds(feeds), head.feeds, p.call);
         tf.dispose(feeds);
         const t = this.be.createOutputTensor(out);
@@ -297,12 +302,17 @@ interface Variables {
 
 function declareVariables(g: GraphBuilder, variables: tf.Variable[], graphId: number): Variables {
   const handle = (i: number, slot: string, shape: number[]) =>
-    g.add("VarHandleOp", [], {
-      dtype: { type: DT.float },
-      shape: { shape },
-      container: { s: "" },
-      shared_name: { s: `vae_workbook_graph_${instanceTag}_${graphId}_${i}_${slot}` },
-    }, `var/${i}/${slot}`);
+    g.add(
+      "VarHandleOp",
+      [],
+      {
+        dtype: { type: DT.float },
+        shape: { shape },
+        container: { s: "" },
+        shared_name: { s: `vae_workbook_graph_${instanceTag}_${graphId}_${i}_${slot}` },
+      },
+      `var/${i}/${slot}`,
+    );
   const read = (h: string) => g.add("ReadVariableOp", [h], { dtype: { type: DT.float } }, `read/${h.slice(4)}`);
   const theta = variables.map((v, i) => handle(i, "theta", v.shape));
   const m = variables.map((v, i) => handle(i, "m", v.shape));
@@ -405,10 +415,12 @@ function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 function firstDifference(a: TracedStep, b: TracedStep): string | null {
   if (a.trace.ops.length !== b.trace.ops.length) return `${a.trace.ops.length} ops vs ${b.trace.ops.length}`;
-  const key = (t: TracedStep, r: TraceRef) => (r.kind === "external" ? (r.id === t.x.id ? "x" : `param${t.params.get(r.id) ?? `?${r.id}`}`) : JSON.stringify(r));
+  const key = (t: TracedStep, r: TraceRef) =>
+    r.kind === "external" ? (r.id === t.x.id ? "x" : `param${t.params.get(r.id) ?? `?${r.id}`}`) : JSON.stringify(r);
   for (let k = 0; k < a.trace.ops.length; k++) {
     const [p, q] = [a.trace.ops[k], b.trace.ops[k]];
-    const same = p.op === q.op && JSON.stringify(p.attrs) === JSON.stringify(q.attrs) && p.inputs.map((r) => key(a, r)).join() === q.inputs.map((r) => key(b, r)).join();
+    const same =
+      p.op === q.op && JSON.stringify(p.attrs) === JSON.stringify(q.attrs) && p.inputs.map((r) => key(a, r)).join() === q.inputs.map((r) => key(b, r)).join();
     if (!same) return `op ${k}: ${p.op} vs ${q.op}`;
   }
   if (a.trace.constants.length !== b.trace.constants.length || a.noise !== b.noise) return "different tensors made in JavaScript";
@@ -505,7 +517,13 @@ function emitProfile(g: GraphBuilder, B: TfBinding, t: TracedStep, vars: Variabl
   const float = { T: { type: DT.float } };
   const one = g.constant({ dtype: DT.float, shape: [], data: Float32Array.of(1) }, `${scope}/one`);
   const shapeOf = (r: TraceRef): number[] =>
-    r.kind === "op" ? t.trace.ops[r.op].outputs[r.output].shape : r.kind === "constant" ? t.trace.constants[r.index].shape : r.id === t.x.id ? [t.rows, t.inputDim] : [];
+    r.kind === "op"
+      ? t.trace.ops[r.op].outputs[r.output].shape
+      : r.kind === "constant"
+        ? t.trace.constants[r.index].shape
+        : r.id === t.x.id
+          ? [t.rows, t.inputDim]
+          : [];
   const fills: { feed: string; shape: number[] }[] = [];
   const assigns: string[] = [];
   const products = t.trace.ops.flatMap((op, k) => {
@@ -514,7 +532,12 @@ function emitProfile(g: GraphBuilder, B: TfBinding, t: TracedStep, vars: Variabl
       const param = r.kind === "external" ? t.params.get(r.id) : undefined;
       if (param !== undefined) return vars.thetaRead[param];
       const shape = shapeOf(r);
-      const handle = g.add("VarHandleOp", [], { dtype: { type: DT.float }, shape: { shape }, container: { s: "" }, shared_name: { s: `${scope}/in${k}_${j}` } }, `${scope}/in${k}_${j}`);
+      const handle = g.add(
+        "VarHandleOp",
+        [],
+        { dtype: { type: DT.float }, shape: { shape }, container: { s: "" }, shared_name: { s: `${scope}/in${k}_${j}` } },
+        `${scope}/in${k}_${j}`,
+      );
       const feed = g.placeholder(DT.float, shape, `${scope}/fill${k}_${j}`);
       fills.push({ feed: `${feed}:0`, shape });
       assigns.push(g.add("AssignVariableOp", [handle, feed], { dtype: { type: DT.float } }, `${scope}/fill${k}_${j}/assign`));
@@ -532,14 +555,22 @@ function emitProfile(g: GraphBuilder, B: TfBinding, t: TracedStep, vars: Variabl
   const productsDone = g.add("AddN", corners, { ...float, N: { i: corners.length } }, `${scope}/products`);
   const feeds = step.feeds.split(",").map((f) => `^${f.split(":")[0]}`);
   const call = g.add("Identity", [one, ...feeds], float, `${scope}/call`);
-  return { products: `${productsDone}:0`, call: `${call}:0`, fill: { feeds: fills.map((f) => f.feed).join(","), shapes: fills.map((f) => f.shape), done: `${filled}:0` } };
+  return {
+    products: `${productsDone}:0`,
+    call: `${call}:0`,
+    fill: { feeds: fills.map((f) => f.feed).join(","), shapes: fills.map((f) => f.shape), done: `${filled}:0` },
+  };
 }
 
 /** Placeholders for θ, m, v per parameter, assigned to the variables; fetch "load/done:0" to run it. */
 function emitLoad(g: GraphBuilder, variables: tf.Variable[], vars: Variables): string {
   const feeds: string[] = [];
   const assigns: string[] = [];
-  for (const [slot, handles] of [["theta", vars.theta], ["m", vars.m], ["v", vars.v]] as const) {
+  for (const [slot, handles] of [
+    ["theta", vars.theta],
+    ["m", vars.m],
+    ["v", vars.v],
+  ] as const) {
     handles.forEach((h, i) => {
       const value = g.placeholder(DT.float, variables[i].shape, `load/${i}/${slot}`);
       feeds.push(`${value}:0`);

@@ -47,7 +47,9 @@ export class KernelTrace {
   recordOp(op: string, attrs: OpAttr[], inputIds: number[], outputs: TensorMetadata[]): void {
     const index = this.ops.length;
     this.ops.push({ op, attrs, inputs: inputIds.map((id) => this.refOf(id)), outputs: outputs.map((o) => ({ shape: o.shape.slice(), dtype: o.dtype })) });
-    outputs.forEach((o, output) => this.producers.set(o.id, { kind: "op", op: index, output }));
+    outputs.forEach((o, output) => {
+      this.producers.set(o.id, { kind: "op", op: index, output });
+    });
   }
 
   /** @internal */

@@ -27,8 +27,8 @@ import { type NodeBackend, type OpAttr, type TfBinding, nodeBackend } from "./tf
  * computed in float64 and rounded to float32 when fed. Its other inputs are lr, β₁, β₂.
  */
 export function adamStepScalars(t: number, beta1: number, beta2: number, epsilon: number): [beta1Power: number, beta2Power: number, epsilonHat: number] {
-  const beta2Power = Math.pow(beta2, t);
-  return [Math.pow(beta1, t), beta2Power, epsilon * Math.sqrt(1 - beta2Power)];
+  const beta2Power = beta2 ** t;
+  return [beta1 ** t, beta2Power, epsilon * Math.sqrt(1 - beta2Power)];
 }
 
 /** ResourceApplyAdam's attributes: float32, no locking, no Nesterov momentum. */

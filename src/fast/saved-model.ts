@@ -94,7 +94,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-const fieldVarint = (field: number, value: number | bigint | boolean) => Uint8Array.from([...key(field, 0), ...varint(typeof value === "boolean" ? Number(value) : value)]);
+const fieldVarint = (field: number, value: number | bigint | boolean) =>
+  Uint8Array.from([...key(field, 0), ...varint(typeof value === "boolean" ? Number(value) : value)]);
 const fieldBytes = (field: number, bytes: Uint8Array) => concat([Uint8Array.from([...key(field, 2), ...varint(bytes.length)]), bytes]);
 const fieldString = (field: number, text: string) => fieldBytes(field, utf8.encode(text));
 const fieldMessage = (field: number, parts: Uint8Array[]) => fieldBytes(field, concat(parts));
@@ -111,7 +112,9 @@ const packedVarints = (field: number, values: number[]) => fieldBytes(field, Uin
 function packedFloats(field: number, values: number[]): Uint8Array {
   const bytes = new Uint8Array(4 * values.length);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  values.forEach((v, i) => {
+    view.setFloat32(4 * i, v, true);
+  });
   return fieldBytes(field, bytes);
 }
 

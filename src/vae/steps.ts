@@ -11,8 +11,8 @@
  * one line and the whole run is eager (never a switch mid-run).
  */
 import * as tf from "@tensorflow/tfjs";
-import { GraphStep, graphStepSetting } from "../fast/graph-step";
 import type { AdamState } from "../fast/adam-state";
+import { GraphStep, graphStepSetting } from "../fast/graph-step";
 import type { NamedTensor } from "../tensors";
 import type { Vae } from "./model";
 
@@ -132,7 +132,9 @@ class GraphTraining implements TrainingStep {
     if (!this.loaded) return; // no step taken: the model and optimizer hold the state
     const vars = this.model.variables();
     const state = this.graph.read();
-    vars.forEach((x, i) => x.assign(state.weights[i]));
+    vars.forEach((x, i) => {
+      x.assign(state.weights[i]);
+    });
     const named = (slot: string, ts: tf.Tensor[]): NamedTensor[] => ts.map((tensor, i) => ({ name: `${vars[i].name}/${slot}`, tensor }));
     const iterations = tf.scalar(state.iterations);
     await this.optimizer.setWeights([{ name: "iter", tensor: iterations }, ...named("m", state.m), ...named("v", state.v)]);
