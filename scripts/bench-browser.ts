@@ -100,7 +100,7 @@ async function newReader(browser: Browser): Promise<{ context: BrowserContext; p
 const trainingCode = (imports: string, epochs: number) => `${imports}
 await initBackend({ quiet: true, prefer: "wasm" });
 const { train } = loadDefaultDigits({ seed: 0 });
-const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0, progress: false });
+const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0 });
 JSON.stringify(run.history.map((h) => h.examplesPerSecond))`;
 
 async function browserTraining(browser: Browser, site: StaticServer, epochs: number): Promise<number[]> {
