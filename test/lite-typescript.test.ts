@@ -12,9 +12,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { liteDirs } from "../scripts/build-lite";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { addCell, blockOutsideLoopback, notebookPanel, readCells, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
-import { serveStatic, type StaticServer } from "../scripts/serve";
-import { appendAndRun, buildLiteOnce, isErrorOutput, openNotebook } from "./support/lite";
-import { stderrLines, tslabSession, type TslabAnswer } from "./support/tslab";
+import { type StaticServer, serveStatic } from "../scripts/serve";
+import { appendAndRun, builtLite, isErrorOutput, openNotebook } from "./support/lite-site";
+import { stderrLines, type TslabAnswer, tslabSession } from "./support/tslab";
 
 /** The cells and requests of this test, as the reader types them; the same go to tslab. */
 const CELLS = {
@@ -22,7 +22,7 @@ const CELLS = {
   fixed: 'console.log("the cell ran");\nconst n: number = 42;\nn + 1',
   usesFixed: "const m: string = n;",
   sameCellMember: "const xs = [1, 2, 3];\nxs.fla",
-  importPrefix: 'import { runL',
+  importPrefix: "import { runL",
   importRest: ' } from "vae-workbook";',
   optionsPrefix: 'import { runLedger } from "vae-workbook";\nrunLedger({ ',
   optionsRest: " })",
@@ -40,7 +40,10 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   const pageErrors: string[] = [];
   const blocked: string[] = [];
   /** tslab's answers to the same requests, by name. */
-  let tslab: Record<"typeError" | "fixed" | "fixedAgain" | "usesFixed" | "sameCellMember" | "importNames" | "optionsKeys" | "tooltip" | "throughGetter", TslabAnswer>;
+  let tslab: Record<
+    "typeError" | "fixed" | "fixedAgain" | "usesFixed" | "sameCellMember" | "importNames" | "optionsKeys" | "tooltip" | "throughGetter",
+    TslabAnswer
+  >;
 
   before(async function () {
     skipWithoutChromium(this);
@@ -56,7 +59,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
       { op: "execute", code: CELLS.throwingGetter },
       { op: "complete", code: CELLS.throughGetter },
     ]);
-    await buildLiteOnce();
+    await builtLite();
     site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
     browser = await launchChromium({ loopback: true });
     const [typeError, fixed, fixedAgain, usesFixed, sameCellMember, importNames, optionsKeys, tooltip, , throughGetter] = await answers;
@@ -96,7 +99,11 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
         ([panel, i, text]) => {
           if (document.querySelector(".jp-Completer .jp-Completer-item")) return true;
           const cell = document.querySelectorAll(`${panel} .jp-CodeCell`)[i as number];
-          return Array.from(cell.querySelectorAll(".cm-line")).map((l) => l.textContent).join("\n") !== text;
+          return (
+            Array.from(cell.querySelectorAll(".cm-line"))
+              .map((l) => l.textContent)
+              .join("\n") !== text
+          );
         },
         [notebookPanel, index, before] as const,
         { timeout: settle, polling: 100 },
@@ -108,7 +115,14 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
 
   /** The text of code cell `index` (CodeMirror draws one element per line). */
   const cellText = (index: number) =>
-    page.$$eval(`${notebookPanel} .jp-CodeCell`, (cells, i) => Array.from(cells[i].querySelectorAll(".cm-line")).map((l) => l.textContent).join("\n"), index);
+    page.$$eval(
+      `${notebookPanel} .jp-CodeCell`,
+      (cells, i) =>
+        Array.from(cells[i].querySelectorAll(".cm-line"))
+          .map((l) => l.textContent)
+          .join("\n"),
+      index,
+    );
 
   it("a type error shows tslab's `L:C - message` on stderr and the cell does not run; the corrected cell runs", async () => {
     const failed = await appendAndRun(page, CELLS.typeError);
@@ -120,7 +134,10 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
 
     const fixed = await appendAndRun(page, CELLS.fixed);
     assert.ok(!fixed.outputs.some(isErrorOutput), fixed.text);
-    assert.deepEqual(fixed.text.split("\n").filter((l) => l.trim() !== ""), ["the cell ran", "43"]);
+    assert.deepEqual(
+      fixed.text.split("\n").filter((l) => l.trim() !== ""),
+      ["the cell ran", "43"],
+    );
     assert.equal(tslab.fixed.reply.status, "ok");
     // Run again, it re-declares its `const n` (as under tslab), and later cells see its type.
     await page.locator(`${notebookPanel} .jp-CodeCell .cm-content`).nth(fixed.index).click();
@@ -130,7 +147,10 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     assert.ok(!again.outputs.some(isErrorOutput), again.text);
     assert.equal(tslab.fixedAgain.reply.status, "ok");
     const typed = await appendAndRun(page, CELLS.usesFixed);
-    assert.deepEqual(typed.text.split("\n").filter((l) => l !== ""), ["1:7 - Type 'number' is not assignable to type 'string'."]);
+    assert.deepEqual(
+      typed.text.split("\n").filter((l) => l !== ""),
+      ["1:7 - Type 'number' is not assignable to type 'string'."],
+    );
     assert.deepEqual(stderrLines(tslab.usesFixed), ["1:7 - Type 'number' is not assignable to type 'string'."]);
   });
 
@@ -140,7 +160,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     for (const name of tslab.sameCellMember.reply.matches) assert.ok(shown.includes(name), `Tab shows ${JSON.stringify(shown)}, not ${name}`);
   });
 
-  it("Tab completes the names inside `import { … } from \"vae-workbook\"`", async () => {
+  it('Tab completes the names inside `import { … } from "vae-workbook"`', async () => {
     const index = await addCell(page, CELLS.importPrefix + CELLS.importRest);
     for (let i = 0; i < CELLS.importRest.length; i++) await page.keyboard.press("ArrowLeft");
     const shown = await tab(index, 60_000);
@@ -164,6 +184,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
     await page.keyboard.press("Shift+Tab");
     const tooltip = page.locator(".jp-Tooltip");
     await tooltip.waitFor({ timeout: 60_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: the tooltip as the reader sees it (rendered line breaks)
     const text = (await tooltip.innerText()).trim();
     assert.match(text, /^\(alias\) function runLedger\(options\?: LedgerOptions\): LedgerRow\[\]/);
     assert.match(text, /Run a part's ledger/);

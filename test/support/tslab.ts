@@ -14,6 +14,7 @@ export type TslabRequest =
   | { op: "is_complete"; code: string };
 
 export interface TslabAnswer {
+  // biome-ignore lint/suspicious/noExplicitAny: a Jupyter reply, read field by field as the test needs
   reply: Record<string, any>;
   outputs: { type: string; name?: string; text?: string; [key: string]: unknown }[];
 }
@@ -23,7 +24,10 @@ export function tslabSession(requests: TslabRequest[]): Promise<TslabAnswer[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tslab-session-"));
   const answers = path.join(dir, "answers.json");
   return new Promise<TslabAnswer[]>((resolve, reject) => {
-    const child = spawn(venvPython(), [path.join(__dirname, "tslab_session.py"), paths.notebooks, answers], { env: jupyterEnv(), stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn(venvPython(), [path.join(__dirname, "tslab_session.py"), paths.notebooks, answers], {
+      env: jupyterEnv(),
+      stdio: ["pipe", "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
@@ -37,4 +41,7 @@ export function tslabSession(requests: TslabRequest[]): Promise<TslabAnswer[]> {
 
 /** What tslab printed on stderr for an execution, line by line (type errors: `L:C - message`). */
 export const stderrLines = (answer: TslabAnswer) =>
-  answer.outputs.filter((o) => o.type === "stream" && o.name === "stderr").flatMap((o) => String(o.text).split("\n")).filter((l) => l !== "");
+  answer.outputs
+    .filter((o) => o.type === "stream" && o.name === "stderr")
+    .flatMap((o) => String(o.text).split("\n"))
+    .filter((l) => l !== "");

@@ -122,9 +122,15 @@ export class CellChecker {
     ].filter((d) => d.file); // tslab skips a diagnostic of no file
     if (found.length) return this.failed([...found, ...program.getDeclarationDiagnostics(cell)]);
     let emitted = "";
-    const emit = program.emit(cell, (file, text) => {
-      if (file.endsWith(".d.ts")) emitted = text;
-    }, undefined, true, { afterDeclarations: [() => (file) => dropExportDeclarations(ts, file as TS.SourceFile)] });
+    const emit = program.emit(
+      cell,
+      (file, text) => {
+        if (file.endsWith(".d.ts")) emitted = text;
+      },
+      undefined,
+      true,
+      { afterDeclarations: [() => (file) => dropExportDeclarations(ts, file as TS.SourceFile)] },
+    );
     if (emit.diagnostics.length) return this.failed(emit.diagnostics);
     const earlier = program.getSourceFile(this.paths.history)!;
     return { ok: true, history: emitted + remainingDeclarations(ts, program.getTypeChecker(), cell, earlier) };
@@ -146,8 +152,7 @@ export class CellChecker {
       // A name the cursor is in: tslab's ranking — starts with it, then case-insensitively, then contains it.
       const word = id.text;
       const lower = word.toLowerCase();
-      const rank = (name: string) =>
-        name.startsWith(word) ? "0" : name.toLowerCase().startsWith(lower) ? "1" : name.toLowerCase().includes(lower) ? "2" : "";
+      const rank = (name: string) => (name.startsWith(word) ? "0" : name.toLowerCase().startsWith(lower) ? "1" : name.toLowerCase().includes(lower) ? "2" : "");
       const ranked = entries
         .map((e, index) => ({ name: e.name, rank: rank(e.name), key: rank(e.name) + e.sortText, index }))
         .filter((e) => e.rank !== "")
@@ -237,7 +242,10 @@ export class CellChecker {
 }
 
 function dropExportDeclarations(ts: typeof TS, file: TS.SourceFile): TS.SourceFile {
-  return ts.factory.updateSourceFile(file, file.statements.filter((s) => !ts.isExportDeclaration(s)));
+  return ts.factory.updateSourceFile(
+    file,
+    file.statements.filter((s) => !ts.isExportDeclaration(s)),
+  );
 }
 
 /**
@@ -323,14 +331,18 @@ function remainingDeclarations(ts: typeof TS, checker: TS.TypeChecker, cell: TS.
     let node: TS.Statement = statement;
     if (ts.isVariableStatement(statement)) {
       const declarations = statement.declarationList.declarations.filter((d) => ts.isIdentifier(d.name) && names.has(d.name.escapedText as string));
-      node = ts.factory.updateVariableStatement(statement, statement.modifiers, ts.factory.updateVariableDeclarationList(statement.declarationList, declarations));
+      node = ts.factory.updateVariableStatement(
+        statement,
+        statement.modifiers,
+        ts.factory.updateVariableDeclarationList(statement.declarationList, declarations),
+      );
     } else if (ts.isImportDeclaration(statement)) {
       node = keepNamesInImport(ts, statement, names);
     }
     out.push(printer.printNode(ts.EmitHint.Unspecified, node, earlier));
   }
   for (const name of anyVars) out.push(`let ${ts.unescapeLeadingUnderscores(name as TS.__String)}: any;`);
-  return out.length ? out.join("\n") + "\n" : "";
+  return out.length ? `${out.join("\n")}\n` : "";
 }
 
 /** An import declaration that binds only `names` (tslab's keepNamesInImport, without modifying the original). */
@@ -361,7 +373,7 @@ export function printQuickInfo(info: TS.QuickInfo): string {
   for (const tag of tags) {
     let text = (tag.text ?? []).map((t) => t.text).join("");
     if (!text) continue;
-    if (tag.name === "param") text = "@param " + text;
+    if (tag.name === "param") text = `@param ${text}`;
     out.push("\n", text);
   }
   return out.join("");
@@ -391,7 +403,7 @@ function indentOnEnter(code: string): string {
     if (current.endsWith("\t") || current.endsWith(" ")) return current.slice(0, -1);
     return current;
   }
-  if (/^((?!\/\/).)*(\{[^}"'`]*|\([^)"'`]*|\[[^\]"'`]*)$/.test(line)) return current + "  ";
+  if (/^((?!\/\/).)*(\{[^}"'`]*|\([^)"'`]*|\[[^\]"'`]*)$/.test(line)) return `${current}  `;
   return current;
 }
 
@@ -411,7 +423,10 @@ export class DeclarationStore {
   private readonly resolvedModules = new Map<string, TS.ResolvedModuleWithFailedLookupLocations>();
   private readonly typeReferences = new Map<string, TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations>();
 
-  constructor(readonly ts: typeof TS, bundle: DeclarationBundle) {
+  constructor(
+    readonly ts: typeof TS,
+    bundle: DeclarationBundle,
+  ) {
     this.registry = ts.createDocumentRegistry();
     this.modules = bundle.modules;
     this.options = tslabCompilerOptions(ts, bundle.modules, bundle.types);
@@ -430,14 +445,20 @@ export class DeclarationStore {
   resolveModule(name: string, containingFile: string, host: TS.ModuleResolutionHost): TS.ResolvedModuleWithFailedLookupLocations {
     const key = `${containingFile}\0${name}`;
     let resolved = this.resolvedModules.get(key);
-    if (!resolved) this.resolvedModules.set(key, (resolved = this.ts.resolveModuleName(name, containingFile, this.options, host)));
+    if (!resolved) {
+      resolved = this.ts.resolveModuleName(name, containingFile, this.options, host);
+      this.resolvedModules.set(key, resolved);
+    }
     return resolved;
   }
 
   resolveTypeReference(name: string, containingFile: string, host: TS.ModuleResolutionHost): TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations {
     const key = `${containingFile}\0${name}`;
     let resolved = this.typeReferences.get(key);
-    if (!resolved) this.typeReferences.set(key, (resolved = this.ts.resolveTypeReferenceDirective(name, containingFile, this.options, host)));
+    if (!resolved) {
+      resolved = this.ts.resolveTypeReferenceDirective(name, containingFile, this.options, host);
+      this.typeReferences.set(key, resolved);
+    }
     return resolved;
   }
 }
@@ -489,7 +510,10 @@ class NotebookFiles {
       getScriptSnapshot: (file) => {
         let snapshot = this.snapshots.get(file);
         const text = this.read(file);
-        if (!snapshot && text !== undefined) this.snapshots.set(file, (snapshot = ts.ScriptSnapshot.fromString(text)));
+        if (!snapshot && text !== undefined) {
+          snapshot = ts.ScriptSnapshot.fromString(text);
+          this.snapshots.set(file, snapshot);
+        }
         return snapshot;
       },
       getDefaultLibFileName: (o) => `/${ts.getDefaultLibFileName(o)}`,
@@ -497,7 +521,9 @@ class NotebookFiles {
       useCaseSensitiveFileNames: () => true,
       resolveModuleNameLiterals: (literals, containingFile) => literals.map((literal) => this.store.resolveModule(literal.text, containingFile, files)),
       resolveTypeReferenceDirectiveReferences: (references, containingFile) =>
-        references.map((reference) => this.store.resolveTypeReference(typeof reference === "string" ? reference : reference.fileName.toLowerCase(), containingFile, files)),
+        references.map((reference) =>
+          this.store.resolveTypeReference(typeof reference === "string" ? reference : reference.fileName.toLowerCase(), containingFile, files),
+        ),
     };
   }
 }

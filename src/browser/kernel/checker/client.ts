@@ -47,8 +47,14 @@ export class CheckerClient {
   /** When TypeScript and the declarations were loaded, with the worker's timings (seconds). */
   readonly ready: Promise<Record<string, number>>;
 
-  constructor(private readonly workerUrl: string, private readonly declarationsUrl: string) {
-    this.ready = new Promise((resolve, reject) => ((this.settle = resolve), (this.reject = reject)));
+  constructor(
+    private readonly workerUrl: string,
+    private readonly declarationsUrl: string,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      this.settle = resolve;
+      this.reject = reject;
+    });
     this.ready.catch(() => undefined); // a kernel that never asks must not see an unhandled rejection
   }
 
@@ -59,12 +65,13 @@ export class CheckerClient {
    */
   start(): void {
     if (this.worker) return;
-    const worker = (this.worker = new Worker(this.workerUrl, { type: "module" }));
+    const worker = new Worker(this.workerUrl, { type: "module" });
+    this.worker = worker;
     worker.onmessage = (event: MessageEvent<FromChecker>) => {
       const message = event.data;
       if (message.type === "ready") {
         // For `npm run bench:browser`: when the checker was ready, and how long its parts took.
-        performance.mark("vae-workbook:checker-ready", { detail: message.timings });
+        performance.mark("typescript-kernel:checker-ready", { detail: message.timings });
         this.settle(message.timings);
       } else if (message.type === "unavailable") {
         this.fail(`the type checker could not load: ${message.error.evalue}`);
@@ -132,7 +139,10 @@ function asError(e: CheckerError): Error {
 
 /** One kernel's view of the checker. */
 export class CheckerSession {
-  constructor(private readonly client: CheckerClient, readonly id: string) {}
+  constructor(
+    private readonly client: CheckerClient,
+    readonly id: string,
+  ) {}
 
   get ready(): Promise<unknown> {
     return this.client.ready;

@@ -29,9 +29,7 @@ export interface CheckerResults {
   is_complete: { status: "complete" } | { status: "incomplete"; indent: string };
 }
 
-export type ToChecker =
-  | { type: "init"; declarationsUrl: string }
-  | (CheckerRequest & { id: number });
+export type ToChecker = { type: "init"; declarationsUrl: string } | (CheckerRequest & { id: number });
 
 export interface CheckerError {
   ename: string;

@@ -7,7 +7,7 @@
  * completion falls back to the running notebook's names.
  */
 import type { KernelMessage } from "@jupyterlab/services";
-import { CheckerUnavailable, type CheckerSession } from "./client";
+import { type CheckerSession, CheckerUnavailable } from "./client";
 
 type Reply = Record<string, unknown>;
 type CompleteReply = KernelMessage.ICompleteReplyMsg["content"];
@@ -21,14 +21,14 @@ const errorReply = (error: unknown) => {
 
 /**
  * Times a request as the kernel sees it, as a performance measure of the page
- * (`vae-workbook:type-check`, `…:complete`, `…:inspect`): `npm run bench:browser` reads them.
+ * (`typescript-kernel:type-check`, `…:complete`, `…:inspect`): `npm run bench:browser` reads them.
  */
 async function timed<T>(name: string, work: Promise<T>): Promise<T> {
   const start = performance.now();
   try {
     return await work;
   } finally {
-    performance.measure(`vae-workbook:${name}`, { start, end: performance.now() });
+    performance.measure(`typescript-kernel:${name}`, { start, end: performance.now() });
   }
 }
 
@@ -77,7 +77,7 @@ export class TypedRequests {
    */
   async complete(code: string, cursor: number, runtime: () => Promise<CompleteReply>): Promise<CompleteReply> {
     const live = () => runtime().catch((error) => errorReply(error) as unknown as CompleteReply);
-    let typed;
+    let typed: Awaited<ReturnType<CheckerSession["complete"]>>;
     try {
       typed = await timed("complete", this.session.complete(code, cursor));
     } catch {
@@ -95,9 +95,7 @@ export class TypedRequests {
   async inspect(code: string, cursor: number): Promise<InspectReply> {
     try {
       const { text } = await timed("inspect", this.session.inspect(code, cursor));
-      return text === null
-        ? { status: "ok", found: false, data: {}, metadata: {} }
-        : { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
+      return text === null ? { status: "ok", found: false, data: {}, metadata: {} } : { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
     } catch (error) {
       return errorReply(error) as unknown as InspectReply;
     }

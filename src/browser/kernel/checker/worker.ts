@@ -61,7 +61,9 @@ async function load(declarationsUrl: string): Promise<void> {
     // Parse the lib files, the globals and every module's declarations once, now.
     const warm = performance.now();
     keeper = new CellChecker(declarations);
-    const imports = Object.keys(declarations.modules).map((name, i) => `import * as __m${i} from ${JSON.stringify(name)};`).join("\n");
+    const imports = Object.keys(declarations.modules)
+      .map((name, i) => `import * as __m${i} from ${JSON.stringify(name)};`)
+      .join("\n");
     keeper.check(imports);
     post({ type: "ready", timings: { fetch: fetched, warm: seconds(warm), total: seconds(started) } });
   } catch (error) {

@@ -1,16 +1,16 @@
 /**
  * The browser edition for the Chromium tests (test/lite*.test.ts): the site built from
- * this checkout once per test run, and what a reader does in it — open a notebook and
- * wait for the browser kernel, type a cell and run it.
+ * this checkout once per test run (scripts/build-lite.ts), and what a reader does in it —
+ * open a notebook and wait for the browser kernel, type a cell and run it.
  */
 import type { Page } from "playwright-core";
 import { buildLite } from "../../scripts/build-lite";
-import { notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel, type CellView } from "../../scripts/notebook-ui";
+import { type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../../scripts/notebook-ui";
 
-let built: Promise<unknown> | null = null;
+let built: ReturnType<typeof buildLite> | undefined;
 
 /** Builds build/lite from this checkout, once for all the test files of a run. */
-export function buildLiteOnce(): Promise<unknown> {
+export function builtLite(): ReturnType<typeof buildLite> {
   built ??= buildLite({ quiet: true });
   return built;
 }
