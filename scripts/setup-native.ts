@@ -28,11 +28,11 @@
  * Env: VAE_TF_WHEEL=2.21.0 picks one wheel version from WHEELS below.
  * Node: 20, 22 and 24 (the addon uses N-API, so one build serves every version).
  */
-import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { compareProbes, projectRoot, runProbe } from "./native-parity-probe";
+import { lastLines, type RunOptions, run as runProcess } from "./proc";
 
 const TFJS_NODE_VERSION = "4.22.0";
 const root = projectRoot;
@@ -112,18 +112,17 @@ async function step<T>(name: string, body: () => T | Promise<T>): Promise<T> {
   }
 }
 
-function run(cmd: string, argv: string[], options: SpawnSyncOptions & { logName?: string } = {}) {
-  const result = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 256 << 20, ...options });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`;
-  if (options.logName) {
-    fs.mkdirSync(logDir, { recursive: true });
-    fs.writeFileSync(path.join(logDir, options.logName), `$ ${cmd} ${argv.join(" ")}\n${output}`);
-  }
-  return { ok: result.status === 0, status: result.status, output };
+/** Runs a command in the project's root; `logName` keeps what it printed in .venv-native/logs/. */
+function run(cmd: string, argv: string[], options: Omit<RunOptions, "log"> & { logName?: string } = {}) {
+  const { logName, ...rest } = options;
+  return runProcess(cmd, argv, { cwd: root, ...rest, log: logName ? path.join(logDir, logName) : undefined });
 }
 
 function tail(text: string, lines = 12): string {
-  return text.trim().split("\n").slice(-lines).map((l) => `    ${l}`).join("\n");
+  return lastLines(text, lines)
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 }
 
 function dirSize(p: string): number {
