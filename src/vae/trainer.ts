@@ -245,11 +245,12 @@ export function* epochBatches(
  * One optimizer step on the batch x: the loss −(5.9) with one reparameterized draw
  * (seeded), its gradients, and Adam's update. Returns the loss before the update. A loss
  * that is NaN or infinite is returned without an update, so it never reaches the weights.
+ * The loss is read asynchronously: a GPU backend (WebGPU) cannot read it synchronously.
  */
-export function trainStep(model: Vae, optimizer: tf.Optimizer, x: tf.Tensor2D, seed: number): number {
+export async function trainStep(model: Vae, optimizer: tf.Optimizer, x: tf.Tensor2D, seed: number): Promise<number> {
   const vars = model.variables();
   const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed, { validateArgs: false }).loss, vars);
-  const loss = cost.dataSync()[0];
+  const loss = (await cost.data())[0];
   if (Number.isFinite(loss)) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
   tf.dispose([cost, ...Object.values(grads)]);
   return loss;
@@ -316,7 +317,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
         options.beforeStep?.(model, { epoch, step: batch.step });
         const t0 = performance.now();
         const x = tf.tensor2d(batch.images, [batch.rows, d]);
-        const loss = trainStep(model, optimizer, x, batch.seed);
+        const loss = await trainStep(model, optimizer, x, batch.seed);
         trainMs += performance.now() - t0;
         x.dispose();
         globalStep++;
@@ -348,7 +349,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
         msPerStep: trainMs / stepsPerEpoch,
       };
       if (evalImages) {
-        const r = evaluateElbo(model, evalImages, { seed: o.seed + epoch });
+        const r = await evaluateElbo(model, evalImages, { seed: o.seed + epoch });
         record.testNegElbo = r.negElbo.value;
         record.testRecon = r.recon.value;
         record.testKl = r.kl.value;
