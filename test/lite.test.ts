@@ -17,13 +17,14 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { buildLite, liteDirs } from "../scripts/build-lite";
+import { liteDirs } from "../scripts/build-lite";
 import { paths } from "../scripts/paths";
 import { serveStatic, type StaticServer } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
 import { loadDefaultDigits } from "../src/vae/data";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { executedByTslab } from "./support/executed";
+import { builtLiteSite } from "./support/lite-site";
 import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel, type CellView } from "../scripts/notebook-ui";
 import { dragSlider } from "./support/plotly";
 
@@ -76,7 +77,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
 
   before(async function () {
     skipWithoutChromium(this);
-    await buildLite({ quiet: true });
+    await builtLiteSite();
     // Under a sub-path, as a blog would host it.
     site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
     browser = await launchChromium({ loopback: true });
