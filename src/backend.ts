@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "./errors";
+import { graphStepSetting } from "./fast/graph-step";
 import { backendOverride, backends } from "./platform";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu" | "webgpu" | "webgl";
@@ -21,6 +22,8 @@ export interface BackendInfo {
   threads?: number;
   /** The device it computes on, where the backend says (WebGPU: the adapter, e.g. "nvidia ampere"). */
   device?: string;
+  /** On tfjs-node: whether the trainer runs its step as one graph (src/fast/graph-step.ts) or eagerly, and why eagerly. */
+  step?: { kind: "graph" | "eager"; why?: string };
 }
 
 let chosen: BackendInfo | null = null;
@@ -56,6 +59,10 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
       if (threads) chosen.threads = threads;
       const device = candidate.device?.();
       if (device) chosen.device = device;
+      if (candidate.name === "tensorflow") {
+        const graph = graphStepSetting();
+        chosen.step = graph.use ? { kind: "graph" } : { kind: "eager", why: graph.why };
+      }
       if (!options.quiet) console.log(describeBackend(chosen));
       return chosen;
     } catch (error) {
@@ -68,6 +75,7 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
 export function describeBackend(info: BackendInfo): string {
   const threads = info.threads ? `, ${info.threads} thread${info.threads > 1 ? "s" : ""}` : "";
   const device = info.device ? ` on ${info.device}` : "";
+  const step = info.step ? ` (${info.step.kind} step${info.step.why ? `: ${info.step.why}` : ""})` : "";
   const why = info.skipped.length ? ` (skipped ${info.skipped.map((s) => s.split(":")[0]).join(", ")})` : "";
-  return `tfjs backend: ${info.name}${device}${threads}${why}`;
+  return `tfjs backend: ${info.name}${device}${step}${threads}${why}`;
 }

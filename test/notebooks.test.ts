@@ -7,17 +7,16 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawnSync } from "node:child_process";
-import { paths, venvPython } from "../scripts/paths";
-import { describeError, executeNotebook, listNotebooks } from "../scripts/workbook";
+import { paths } from "../scripts/paths";
+import { describeError, executeNotebook, listNotebooks, liteStep, outDirs, verdict } from "../scripts/workbook";
 import { executedByTslab } from "./support/executed";
 
+/** A clean notebook of code cells, as nbformat writes one (ids cell-0, cell-1, …). */
 function writeNotebook(dir: string, name: string, cells: string[]): string {
   const file = path.join(dir, name);
-  const text = cells.map((c) => `// %%\n${c}`).join("\n");
-  fs.writeFileSync(`${file}.txt`, text);
-  const made = spawnSync(venvPython(), [path.join(paths.scripts, "nbtool.py"), "from-text", `${file}.txt`, file], { encoding: "utf8" });
-  assert.equal(made.status, 0, made.stderr);
+  const code = cells.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source }));
+  const kernelspec = { display_name: "TypeScript", language: "typescript", name: "tslab" };
+  fs.writeFileSync(file, JSON.stringify({ cells: code, metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 }, null, 1));
   return file;
 }
 
@@ -48,7 +47,7 @@ describe("the runner reports failures", function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-runner-"))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** The cell id nbtool gave code cell `n` (from 1) of `file`. */
+  /** The cell id of code cell `n` (from 1) of `file`. */
   const idOf = (file: string, n: number) => JSON.parse(fs.readFileSync(file, "utf8")).cells.filter((c: any) => c.cell_type === "code")[n - 1].id;
 
   it("names the cell and the error of a throwing cell, counting code cells from 1, with its id", async () => {
@@ -130,6 +129,47 @@ describe("the runner reports failures", function () {
     }
   });
 
+  it("counts the checked rows a notebook showed, and prints them with its verdict", async () => {
+    const here = fs.mkdtempSync(path.join(paths.build, "runner-rows-"));
+    try {
+      const rows = 'show.ledger([checkClose("one", { tag: "9.1", lhs: 1, rhs: 1, within: 0.1, why: "stated", method: "a test" }), checkClose("two", { tag: "9.2", lhs: 2, rhs: 2, within: 0.1, why: "stated", method: "a test" })]);';
+      const nb = writeNotebook(here, "rows.ipynb", ['import { checkClose, show } from "vae-workbook/exact";', rows, rows.replace(/"(one|two)"/g, '"$1 again"')]);
+      const result = await executeNotebook(nb, { html: false });
+      assert.ok(result.ok, result.error ? describeError("rows", result) : "failed");
+      assert.deepEqual(result.rows, { pass: 4, fail: 0 });
+      assert.equal(verdict(result), "ok · 4 rows ✔");
+    } finally {
+      fs.rmSync(here, { recursive: true, force: true });
+    }
+  });
+
+  it("a failed notebook does not replace its last good page and blog post", async () => {
+    const name = `keeps-its-page-${process.pid}`;
+    const page = path.join(outDirs.html, `${name}.html`);
+    const post = path.join(outDirs.blog, `${name}.md`);
+    fs.mkdirSync(outDirs.html, { recursive: true });
+    fs.mkdirSync(outDirs.blog, { recursive: true });
+    fs.writeFileSync(page, "the last good page");
+    fs.writeFileSync(post, "the last good post");
+    try {
+      const good = writeNotebook(dir, `${name}.ipynb`, ["console.log(1);"]);
+      const result = await executeNotebook(good);
+      assert.ok(result.ok && result.html === page, "a notebook that runs replaces its page");
+      assert.notEqual(fs.readFileSync(page, "utf8"), "the last good page");
+      fs.writeFileSync(page, "the last good page");
+      fs.writeFileSync(post, "the last good post");
+      writeNotebook(dir, `${name}.ipynb`, ['throw new Error("broken");']);
+      const failed = await executeNotebook(good);
+      assert.deepEqual([failed.ok, failed.html, failed.error?.evalue], [false, null, "broken"]);
+      assert.equal(fs.readFileSync(page, "utf8"), "the last good page");
+      assert.equal(fs.readFileSync(post, "utf8"), "the last good post");
+      assert.ok(fs.existsSync(failed.executed), "the executed copy, with its error, is still written");
+    } finally {
+      fs.rmSync(page, { force: true });
+      fs.rmSync(post, { force: true });
+    }
+  });
+
   it("names a file that is not a notebook in one line, without a traceback", async () => {
     // Old runner: the last six lines of a Python traceback.
     const corrupt = path.join(dir, "corrupt.ipynb");
@@ -143,5 +183,19 @@ describe("the runner reports failures", function () {
     const notNotebook = path.join(dir, "list.ipynb");
     fs.writeFileSync(notNotebook, "[1, 2]");
     assert.match((await executeNotebook(notNotebook, { html: false })).error!.evalue, new RegExp(`^${notNotebook} is not a valid notebook: .+$`));
+  });
+});
+
+describe("the runner and the browser edition", () => {
+  it("rebuilds it after a whole run when it is out of date, or when asked; never after a failure", () => {
+    const step = (asked: boolean | undefined, allNotebooks: boolean, current: boolean, failed: boolean) => liteStep({ asked, allNotebooks, current, failed });
+    assert.equal(step(undefined, true, false, false), "build");
+    assert.equal(step(undefined, true, true, false), "none", "an up-to-date site is not rebuilt");
+    assert.equal(step(undefined, false, false, false), "stale", "a run of named notebooks only says the site is out of date");
+    assert.equal(step(undefined, false, true, false), "none");
+    assert.equal(step(true, false, true, false), "build", "--lite rebuilds it whatever its date");
+    assert.equal(step(false, true, false, false), "none", "--no-lite leaves it");
+    assert.equal(step(undefined, true, false, true), "keep", "a failed notebook does not replace the site's good copy");
+    assert.equal(step(true, false, true, true), "keep");
   });
 });

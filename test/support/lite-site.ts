@@ -1,12 +1,12 @@
 /**
- * The browser edition (build/lite) built once per test run from this checkout and shared by
- * the browser tests (test/lite.test.ts, test/lite-webgpu.test.ts): building it takes half a minute.
+ * The browser edition built once per test run (scripts/build-lite.ts), shared by the tests
+ * that open it in Chromium (test/lite.test.ts, test/lite-kernel.test.ts, test/lite-webgpu.test.ts).
  */
 import { buildLite } from "../../scripts/build-lite";
 
-let built: Promise<unknown> | undefined;
+let built: ReturnType<typeof buildLite> | undefined;
 
-export function builtLiteSite(): Promise<unknown> {
+export function builtLite(): ReturnType<typeof buildLite> {
   built ??= buildLite({ quiet: true });
   return built;
 }
