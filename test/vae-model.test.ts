@@ -21,7 +21,7 @@ import { TrainingDivergedError, epochBatches, trainStep, trainVae } from "../src
 import { activeUnits, evaluateElbo, iwaeLadder, iwaePlan } from "../src/vae/evaluate";
 import { loadCheckpoint } from "../src/vae/checkpoint";
 import { buildProgram } from "../scripts/train";
-import { assertArgumentError } from "./support/assert";
+import { assertArgumentError, assertRejectsArgumentError } from "./support/assert";
 
 const SMALL = { hidden: [32], latentDim: 3 };
 
@@ -208,7 +208,7 @@ describe("Gaussian VAE", function () {
   it("ELBO ≤ IWAE_k, rising with k, on a trained model; evaluation parts add up", async () => {
     const r = await trainVae(train, null, { model: SMALL, epochs: 2, seed: 1, binarization: "threshold" });
     const x = binarize(test.images, "threshold");
-    const lad = iwaeLadder(r.model, x, [1, 4, 16, 64], { seed: 2, subset: 50 });
+    const lad = await iwaeLadder(r.model, x, [1, 4, 16, 64], { seed: 2, subset: 50 });
     assert.equal(lad.rungs[0].estimate.value, lad.elbo.value); // k = 1 is the ELBO by definition
     let prev = 0;
     for (const rung of lad.rungs.slice(1)) {
@@ -217,13 +217,13 @@ describe("Gaussian VAE", function () {
       assert.ok(rung.gapOverElbo.value > prev, `k=${rung.k} gap ${rung.gapOverElbo.value} not above ${prev}`);
       prev = rung.gapOverElbo.value;
     }
-    const e = evaluateElbo(r.model, x);
+    const e = await evaluateElbo(r.model, x);
     assert.ok(Math.abs(e.negElbo.value - (e.kl.value - e.recon.value)) < 1e-9 * e.negElbo.value);
     assert.ok(e.kl.value > 0);
-    const au = activeUnits(r.model, x);
+    const au = await activeUnits(r.model, x);
     assert.equal(au.variances.length, 3);
     assert.equal(au.count, au.variances.filter((v) => v > 0.01).length);
-    assert.throws(() => iwaeLadder(r.model, x, [3, 4]), /every k must divide the largest/);
+    await assert.rejects(iwaeLadder(r.model, x, [3, 4]), /every k must divide the largest/);
     r.model.dispose();
   });
 
@@ -236,7 +236,7 @@ describe("Gaussian VAE", function () {
       return Object.create(model, { encode: { value: fail }, decode: { value: fail }, loss: { value: fail } });
     }
 
-    it("Vae.loss and the evaluations reject pixels outside [0, 1], NaN, and non-float32 tensors", () => {
+    it("Vae.loss and the evaluations reject pixels outside [0, 1], NaN, and non-float32 tensors", async () => {
       const model = new Vae({ inputDim: 4, hidden: [3], latentDim: 2 }, 1);
       const tensorsBefore = tf.memory().numTensors;
       const bad: [number[], RegExp][] = [[[0, 1, 2, 0.5], /pixel 2 is 2/], [[0, NaN, 1, 1], /pixel 1 is NaN/], [[-0.5, 0, 1, 1], /pixel 0 is -0.5/]];
@@ -245,8 +245,8 @@ describe("Gaussian VAE", function () {
         assertArgumentError(() => model.loss(x, 1), "x", pattern);
         x.dispose();
         const twoImages = Float32Array.from([...values, ...values]);
-        assertArgumentError(() => evaluateElbo(noWork(model), twoImages), "images", pattern);
-        assertArgumentError(() => activeUnits(noWork(model), twoImages), "images", pattern);
+        await assertRejectsArgumentError(evaluateElbo(noWork(model), twoImages), "images", pattern);
+        await assertRejectsArgumentError(activeUnits(noWork(model), twoImages), "images", pattern);
       }
       const ints = tf.tensor2d([0, 1, 1, 0], [1, 4], "int32");
       assertArgumentError(() => model.loss(ints, 1), "x", /float32 tensor, got int32/);
@@ -266,16 +266,16 @@ describe("Gaussian VAE", function () {
       model.dispose();
     });
 
-    it("the IWAE ladder checks its subset and its memory before drawing anything", () => {
+    it("the IWAE ladder checks its subset and its memory before drawing anything", async () => {
       const model = new Vae({ inputDim: 784, ...SMALL }, 1);
       const x = binarize(test.images, "threshold");
       // A standard error needs two images; this used to fail only after the whole pass.
-      assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 10], { subset: 1 }), "subset", /at least 2/);
+      await assertRejectsArgumentError(iwaeLadder(noWork(model), x, [1, 10], { subset: 1 }), "subset", /at least 2/);
       // 10^6 draws × 200 images of float64 weights: refused up front (it used to overflow the stack).
-      assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 1_000_000]), "ks", /1000000 draws × 200 images/);
+      await assertRejectsArgumentError(iwaeLadder(noWork(model), x, [1, 1_000_000]), "ks", /1000000 draws × 200 images/);
       assert.deepEqual(iwaePlan(200, [1, 10, 100], 500), { draws: 100, examples: 200 });
       // Large groups are averaged with a loop, not a spread into Math.max.
-      const lad = iwaeLadder(model, x, [1, 200_000], { subset: 2, maxBatch: 8192 });
+      const lad = await iwaeLadder(model, x, [1, 200_000], { subset: 2, maxBatch: 8192 });
       assert.ok(Number.isFinite(lad.rungs[1].estimate.value) && lad.rungs[1].gapOverElbo.value > 0);
       model.dispose();
     });
