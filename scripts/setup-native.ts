@@ -25,7 +25,7 @@
  *
  * Flags: --force (rebuild even if tfjs-node loads), --remove (undo: delete the addon, the
  * package files and the .venv-native cache), --no-bench (skip the throughput measurement).
- * Env: VAE_TF_WHEEL=2.21.0 picks one wheel version from WHEELS below.
+ * Env: VAE_TF_WHEEL=2.9.1 picks one wheel version from WHEELS below.
  * Node: 20, 22 and 24 (the addon uses N-API, so one build serves every version).
  */
 import * as fs from "node:fs";
@@ -41,15 +41,16 @@ const logDir = path.join(cacheDir, "logs");
 const pkgDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
 
 /**
- * Wheels to try, in order. tfjs-node 4.22 was built against libtensorflow 2.9.1, so the
- * matching release comes first. Its C API lives in the Python extension
- * `_pywrap_tensorflow_internal.so`; newer wheels ship it in `libtensorflow_cc.so.2`.
- * Pinning version, Python tag and platform makes pip pick the same file whatever
- * Python runs it.
+ * Wheels to try, in order. 2.21.0 first: its graph step is 7–10% faster than 2.9.1's on the
+ * build machine (alternating processes, docs/benchmarks.md), and its `libtensorflow_cc.so.2`
+ * exports the C API directly. 2.9.1, the release tfjs-node 4.22 was built against, is the
+ * fallback for systems older than glibc 2.27; its C API lives in the Python extension
+ * `_pywrap_tensorflow_internal.so`. Pinning version, Python tag and platform makes pip pick
+ * the same file whatever Python runs it.
  */
 const WHEELS = [
-  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
   { version: "2.21.0", python: "3.11", glibc: "2.27", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
 ];
 
 /** Where, inside a wheel, a library with TensorFlow's C API may live (first match wins). */
