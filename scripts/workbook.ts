@@ -63,7 +63,7 @@ export function selectNotebooks(names: string[]): string[] {
 /**
  * Executes one notebook in a fresh kernel; never throws for notebook errors. Checks are
  * strict: the kernel runs with WORKBOOK_STRICT_CHECKS=1 whatever the caller's environment
- * says, and nbexec.py fails the notebook on any failing row it shows (src/claims.ts).
+ * says, and nbexec.py fails the notebook on any failing row it shows (src/judge.ts).
  * `env` adds variables to the kernel's environment (the tests' deliberate faults); `outDir`
  * puts the executed copy elsewhere than build/notebooks/.
  */

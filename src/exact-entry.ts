@@ -14,7 +14,7 @@ export * from "./exact";
 export * from "./estimators";
 export * from "./gradients";
 export * from "./ledger";
-export * from "./claims";
+export * from "./judge";
 export * from "./notebook";
 export * from "./plots/vega";
 export * from "./plots/plotly";

@@ -70,7 +70,6 @@ describe("the runner reports failures", function () {
   });
 
   it("fails a notebook whose cell throws later from a timer", async () => {
-    // Old runner: "ok" and exit 0, although the executed copy held the UncaughtException.
     const nb = writeNotebook(dir, "late.ipynb", [
       "const a = 1;",
       'setTimeout(() => { throw new Error("late"); }, 10);\nawait new Promise((r) => setTimeout(r, 200));',
@@ -99,7 +98,6 @@ describe("the runner reports failures", function () {
   });
 
   it("names the cell that was running when the kernel died, with the kernel's last words", async () => {
-    // Old runner: "DeadKernelError: Kernel died", no cell.
     // Its last words go straight to file descriptor 2, as V8's "FATAL ERROR: ... out of memory" does.
     const nb = writeNotebook(dir, "dies.ipynb", ["const a = 1;", 'require("fs").writeSync(2, "FATAL ERROR: out of luck\\n");\nprocess.kill(process.pid, "SIGKILL");', "console.log(2);"]);
     const result = await executeNotebook(nb, { html: false });
@@ -130,8 +128,34 @@ describe("the runner reports failures", function () {
     }
   });
 
+  it("fails a notebook with a checked row that was built but never shown, naming it", async () => {
+    const here = fs.mkdtempSync(path.join(paths.build, "runner-unshown-"));
+    try {
+      const nb = writeNotebook(here, "unshown.ipynb", [
+        'import { checkAtMost, checkClose, show } from "vae-workbook/exact";',
+        'show.ledger([checkClose("shown", { tag: "9.1", lhs: 1, rhs: 1, within: 0, why: "exact", method: "a test" })]);',
+        'const forgotten = checkAtMost("never shown", { tag: "9.2", lhs: 2, rhs: 1, method: "a test" });',
+      ]);
+      const result = await executeNotebook(nb, { html: false });
+      assert.deepEqual([result.ok, result.error?.cell, result.error?.ename], [false, null, "UnshownCheckError"]);
+      assert.equal(result.error?.evalue, "checked but never shown with show.ledger: (9.2) never shown (fails)");
+      assert.match(describeError("unshown", result), /^ {2}unshown: UnshownCheckError: checked but never shown/);
+    } finally {
+      fs.rmSync(here, { recursive: true, force: true });
+    }
+  });
+
+  it("fails a notebook in which a code cell did not run, naming the cell", async () => {
+    const nb = writeNotebook(dir, "skipped.ipynb", ["const a = 1;", "console.log(a);"]);
+    const withTag = JSON.parse(fs.readFileSync(nb, "utf8"));
+    withTag.cells.filter((c: any) => c.cell_type === "code")[1].metadata.tags = ["skip-execution"];
+    fs.writeFileSync(nb, JSON.stringify(withTag));
+    const result = await executeNotebook(nb, { html: false });
+    assert.deepEqual([result.ok, result.error?.cell, result.error?.id, result.error?.ename], [false, 2, idOf(nb, 2), "CellNotRunError"]);
+    assert.equal(result.error?.evalue, "this code cell did not run (it is tagged skip-execution)");
+  });
+
   it("names a file that is not a notebook in one line, without a traceback", async () => {
-    // Old runner: the last six lines of a Python traceback.
     const corrupt = path.join(dir, "corrupt.ipynb");
     fs.writeFileSync(corrupt, '{"cells": [\n');
     const result = await executeNotebook(corrupt, { html: false });

@@ -129,11 +129,15 @@ export interface IwaeRung {
   estimate: Estimate;
   /** IWAE_k − ELBO, paired over the same draws: its mean and SE. */
   gapOverElbo: Estimate;
+  /** IWAE_k of each image (for comparisons paired over images). */
+  perExample: Float64Array;
 }
 
 export interface IwaeLadder {
   /** ELBO estimated as the mean log-weight over all K draws (K = max k). */
   elbo: Estimate;
+  /** That ELBO of each image. */
+  elboPerExample: Float64Array;
   rungs: IwaeRung[];
   examples: number;
   draws: number;
@@ -186,9 +190,9 @@ export function iwaeLadder(
       for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
-    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
+    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])), perExample: per };
   });
-  return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
+  return { elbo: monteCarloMean(elboPer), elboPerExample: elboPer, rungs, examples: n, draws: K };
 }
 
 /**
