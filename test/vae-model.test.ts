@@ -232,7 +232,7 @@ describe("Gaussian VAE", function () {
     r.model.dispose();
   });
 
-  describe("edges: bad input is named before any work (issue #16, item 8)", () => {
+  describe("edges: bad input is named before any work", () => {
     /** A model whose every forward pass fails, to show that a check comes before the work. */
     function noWork(model: Vae): Vae {
       const fail = () => {
@@ -354,7 +354,7 @@ describe("Gaussian VAE", function () {
         [["train", "--bogus"], /unknown option '--bogus'/],
         [["evaluate", "--iwae-k", "0,10"], /--iwae-k/],
         [["evaluate", "--subset", "0"], /--subset/],
-        // One image has no standard error: refused at parse time, not after the IWAE pass (issue #16, item 8).
+        // One image has no standard error: refused at parse time, not after the IWAE pass.
         [["evaluate", "--subset", "1"], /--subset <n>.*must be an integer of at least 2/],
       ];
       for (const [args, pattern] of bad) {
