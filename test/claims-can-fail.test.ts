@@ -37,7 +37,7 @@ describe("the notebooks' checks fail when the library is wrong (a KL bias preloa
       const q = MvNormal64.diag([0.3, -0.2], [0.5, 1.4]);
       const model = LinearGaussian.random(0, { latentDim: 2, dataDim: 3 });
       console.log(JSON.stringify([klMvNormal(q, MvNormal64.standard(2)), model.klToPrior(q), model.elbo([0.1, 0.2, 0.3], q)]));`;
-    const run = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ["-e", script], { env: { ...process.env, ...env }, encoding: "utf8" })) as number[];
+    const run = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ["-e", script], { env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as number[];
     const clean = run({});
     const faulty = run(biased);
     assert.ok(Math.abs(faulty[0] - clean[0] - 0.05) < 1e-12 && Math.abs(faulty[1] - clean[1] - 0.05) < 1e-12, `${faulty} vs ${clean}`);
