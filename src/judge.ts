@@ -162,6 +162,8 @@ interface Verdict {
   pass: boolean;
   used: number;
   stdError?: number;
+  /** Numbers the rule derives on the way (a z-score), kept with the row. */
+  details?: Record<string, number>;
 }
 
 /** A number for the tolerance text: 3 significant digits. */
@@ -239,6 +241,7 @@ function standardErrors(s: StandardErrorSides): Verdict {
       pass: residual <= within,
       used: within > 0 ? residual / within : residual === 0 ? 0 : Infinity,
       stdError: se,
+      details: { zScore: residual / se },
     },
     { estimate: lhs, SE: se, reference: rhs },
   );
@@ -272,6 +275,7 @@ function vectorStandardErrors(e: VectorWithStdError, reference: number | ArrayLi
       pass: maxZ <= k,
       used: maxZ / k,
       stdError: maxSe,
+      details: { maxZScore: maxZ },
     },
     { "every coordinate": finite ? 0 : NaN },
   );
@@ -459,7 +463,7 @@ export function check(claim: string, spec: CheckSpec): CheckRow {
   }
   const row: CheckRow = { tag, title: claim, lhs: v.lhs, rhs: v.rhs, residual: v.residual, tolerance, method, pass, rule: spec.rule };
   if (v.stdError !== undefined) row.stdError = v.stdError;
-  if (spec.details) row.details = spec.details;
+  if (v.details || spec.details) row.details = { ...v.details, ...spec.details };
   return register(row, used);
 }
 

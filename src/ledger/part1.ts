@@ -115,7 +115,7 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         rhs: quad.value,
         method: `lhs: log N(x; b, WWᵀ+σ²I); rhs: log of the trapezoid rule on a ${ctx.grid.pointsPerDim}² grid of p(z)p(x|z); also prior-sampling MC (n=${mc.n})`,
         also: [{ label: "MC", rule: "standard-errors", estimate: mc, reference: lhs }],
-        details: { monteCarlo: mc.value, monteCarloStdError: mc.stdError, gridPoints: quad.cost.gridPoints },
+        details: { monteCarlo: mc.value, monteCarloStdError: mc.stdError, monteCarloZScore: Math.abs(mc.value - lhs) / mc.stdError, gridPoints: quad.cost.gridPoints },
       });
     },
   },
@@ -229,7 +229,7 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         stdError: j.gap.stdError,
         method: `both sides by MC on the same n=${ctx.samples} draws z ~ q, SE of the paired gap; exact gap from the closed-form KL to the posterior`,
         also: [{ label: "gap = KL(q‖p(z|x))", rule: "standard-errors", estimate: j.gap, reference: exactGap }],
-        details: { exactGap },
+        details: { exactGap, gapZScore: Math.abs(j.gap.value - exactGap) / j.gap.stdError },
       };
     },
   },
@@ -262,7 +262,7 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
           { label: "MC ELBO = closed form", rule: "standard-errors", estimate: est, reference: closed },
           { label: "no ELBO of 100 random q above log p(x)", rule: "at-most", lhs: highest, rhs: lhs },
         ],
-        details: { closedFormElbo: closed, minGapOver100q: lhs - highest },
+        details: { closedFormElbo: closed, zScoreVsClosedForm: Math.abs(est.value - closed) / est.stdError, minGapOver100q: lhs - highest },
       };
     },
   },
