@@ -13,7 +13,7 @@ import { PART1_LEDGER } from "./part1";
 import type { LedgerEntry, LedgerOptions, LedgerRow, PartLedger } from "./rows";
 
 export type { LedgerEntry, LedgerKind, LedgerOptions, LedgerRow, LedgerSides, PartLedger } from "./rows";
-export { IDENTITY_TOLERANCE, identity } from "./rows";
+export { IDENTITY_TOLERANCE } from "./rows";
 
 /** Every part's ledger, by part number. Adding an article adds its list here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
