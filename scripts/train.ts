@@ -11,8 +11,8 @@
  * folder: a fresh run refuses a folder that already holds a run (nothing is ever
  * overwritten), --resume refuses an empty one, and both --resume and evaluate take the
  * data the run was trained on unless told otherwise (and refuse other data). Every
- * other failure is one line naming the option or file at fault (see README, "What
- * happens when things go wrong").
+ * other failure is one line naming the option or file at fault (see
+ * docs/troubleshooting.md).
  */
 import * as fs from "fs";
 import * as path from "path";

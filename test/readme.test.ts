@@ -1,7 +1,8 @@
 /**
- * The series configuration and what derives from the ledger's one list: the README's
- * ledger table is generated from src/ledger (npm run readme), the index page lists parts
- * from notebooks/series.json, and the configuration names folders that exist.
+ * The series configuration and what derives from the ledger's one list: the ledger table
+ * in docs/library.md is generated from src/ledger (npm run readme), the index page lists
+ * parts from notebooks/series.json, and the configuration names folders that exist. And
+ * the README and docs/ hold together: every relative link and anchor resolves.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -9,16 +10,16 @@ import * as path from "node:path";
 import { LEDGERS, runLedger } from "../src/ledger";
 import { paths } from "../scripts/paths";
 import { renderIndex } from "../scripts/publish";
-import { README, ledgerTables, updatedReadme } from "../scripts/readme";
+import { LEDGER_PAGE, ledgerTables, updatedLedgerPage } from "../scripts/readme";
 import { loadSeries, outputStem, partNotebooks, partOf } from "../scripts/series";
 import { listNotebooks } from "../scripts/workbook";
 
 describe("the series configuration and what derives from the ledger", () => {
   const series = loadSeries();
 
-  it("the README's ledger table is the ledger's list (run `npm run readme` after changing it)", () => {
-    const text = fs.readFileSync(README, "utf8");
-    assert.equal(text, updatedReadme(text), "README.md's ledger section is out of date: run npm run readme");
+  it("the ledger table in docs/library.md is the ledger's list (run `npm run readme` after changing it)", () => {
+    const text = fs.readFileSync(LEDGER_PAGE, "utf8");
+    assert.equal(text, updatedLedgerPage(text), "docs/library.md's ledger section is out of date: run npm run readme");
     for (const [, ledger] of LEDGERS) for (const e of ledger.entries) assert.ok(ledgerTables().includes(`| (${e.tag}) |`));
   });
 
@@ -67,5 +68,62 @@ describe("the series configuration and what derives from the ledger", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\p{M}_\- ]/gu, "").replace(/ /g, "-");
+}
+
+/** Markdown without its fenced code blocks and, unless asked to keep it, its inline code: neither holds a link. */
+function withoutCode(text: string, inline = true): string {
+  const unfenced = text.replace(/^```[\s\S]*?^```/gm, "");
+  return inline ? unfenced.replace(/`[^`\n]*`/g, "") : unfenced;
+}
+
+function anchors(file: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  for (const m of withoutCode(fs.readFileSync(file, "utf8"), false).matchAll(/^#{1,6} (.+)$/gm)) {
+    const base = slug(m[1].replace(/`/g, ""));
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n ? `${base}-${n}` : base);
+  }
+  return out;
+}
+
+describe("the README and docs/ hold together", () => {
+  const docs = fs.readdirSync(path.join(paths.root, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join(paths.root, "docs", f));
+  const readme = path.join(paths.root, "README.md");
+  const pages = [readme, path.join(paths.root, "CONTRIBUTING.md"), ...docs];
+
+  it("the headings' anchors are computed as GitHub does", () => {
+    assert.equal(slug("Native TensorFlow (optional): npm run setup:native"), "native-tensorflow-optional-npm-run-setupnative");
+    assert.equal(slug("Where the trainer's speed comes from"), "where-the-trainers-speed-comes-from");
+    assert.equal(slug("In the reader's browser: the JupyterLite edition"), "in-the-readers-browser-the-jupyterlite-edition");
+  });
+
+  for (const page of pages) {
+    it(`${path.relative(paths.root, page)}: every relative link names a file that exists, and a heading there`, () => {
+      const broken: string[] = [];
+      for (const m of withoutCode(fs.readFileSync(page, "utf8")).matchAll(/\]\(([^)\s]+)\)/g)) {
+        const link = m[1];
+        if (/^[a-z]+:/i.test(link)) continue; // https:, mailto:
+        const [file, anchor] = link.split("#");
+        const target = file ? path.resolve(path.dirname(page), decodeURI(file)) : page;
+        if (!fs.existsSync(target)) broken.push(`${link}: no file ${path.relative(paths.root, target)}`);
+        else if (anchor !== undefined && !anchors(target).has(anchor)) broken.push(`${link}: no heading #${anchor}`);
+      }
+      assert.deepEqual(broken, []);
+    });
+  }
+
+  it("the README keeps the two lines and links every page of docs/", () => {
+    const text = fs.readFileSync(readme, "utf8");
+    assert.match(text, /^npm ci && npm start +#/m);
+    assert.match(text, /^npm test +#/m);
+    for (const doc of docs) assert.ok(text.includes(`](docs/${path.basename(doc)})`), `README.md does not link docs/${path.basename(doc)}`);
   });
 });

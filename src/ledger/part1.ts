@@ -6,7 +6,7 @@
  * them (./rows.ts); the judge (src/judge.ts) decides.
  *
  * This list is the one place the part's equations are declared: the tag list, the tests,
- * the index page and the README's table all derive from it.
+ * the index page and the table in docs/library.md all derive from it.
  */
 import { Matrix, determinant } from "ml-matrix";
 import { ArgumentError } from "../errors";
