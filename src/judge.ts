@@ -241,7 +241,7 @@ function standardErrors(s: StandardErrorSides): Verdict {
       pass: residual <= within,
       used: within > 0 ? residual / within : residual === 0 ? 0 : Infinity,
       stdError: se,
-      details: { zScore: residual / se },
+      details: se > 0 ? { zScore: residual / se } : undefined,
     },
     { estimate: lhs, SE: se, reference: rhs },
   );
@@ -277,7 +277,7 @@ function vectorStandardErrors(e: VectorWithStdError, reference: number | ArrayLi
       stdError: maxSe,
       details: { maxZScore: maxZ },
     },
-    { "every coordinate": finite ? 0 : NaN },
+    { "a coordinate's estimate or SE": finite ? 0 : NaN },
   );
 }
 

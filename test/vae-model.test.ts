@@ -287,6 +287,10 @@ describe("Gaussian VAE", function () {
       // 10^6 draws × 200 images of float64 weights: refused up front (it used to overflow the stack).
       assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 1_000_000]), "ks", /1000000 draws × 200 images/);
       assert.deepEqual(iwaePlan(200, [1, 10, 100], 500), { draws: 100, examples: 200 });
+      // More draws than the largest k: each rung averages over more groups; a multiple of every k.
+      assert.deepEqual(iwaePlan(200, [1, 50], 100, 200), { draws: 200, examples: 100 });
+      assertArgumentError(() => iwaePlan(200, [1, 50], 100, 120), "draws", /multiple of every k; 50 does not divide 120/);
+      assertArgumentError(() => iwaeLadder(noWork(model), x, [1, 10], { draws: 2_000_000 }), "draws", /2000000 draws × 200 images/);
       // Large groups are averaged with a loop, not a spread into Math.max.
       const lad = iwaeLadder(model, x, [1, 200_000], { subset: 2, maxBatch: 8192 });
       assert.ok(Number.isFinite(lad.rungs[1].estimate.value) && lad.rungs[1].gapOverElbo.value > 0);

@@ -145,35 +145,39 @@ export interface IwaeLadder {
 
 /**
  * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
- * K = max(ks) draws for each of `examples` images. Checks everything before any work:
- * the ks, a subset of at least two images (a standard error needs two), and the memory
- * of the K × examples table of log-weights.
+ * K draws for each of `examples` images — `draws` if given (a multiple of every k, so that
+ * each rung averages over K/k groups), else the largest k. Checks everything before any
+ * work: the ks, a subset of at least two images (a standard error needs two), and the
+ * memory of the K × examples table of log-weights.
  */
-export function iwaePlan(imageCount: number, ks: number[], subset?: number): { draws: number; examples: number } {
+export function iwaePlan(imageCount: number, ks: number[], subset?: number, draws?: number): { draws: number; examples: number } {
   if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
   ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
-  const K = ks.reduce((a, b) => Math.max(a, b));
-  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
+  if (draws !== undefined) checkInteger("draws", draws, 1);
+  const K = draws ?? ks.reduce((a, b) => Math.max(a, b));
+  for (const k of ks) {
+    if (K % k !== 0) throw new ArgumentError(draws === undefined ? "ks" : "draws", draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`);
+  }
   if (subset !== undefined) checkInteger("subset", subset, 2);
   const n = Math.min(imageCount, subset ?? imageCount);
   if (n < 2) throw new ArgumentError("images", `the ladder's standard errors need at least 2 images, got ${n}`);
-  checkWeightBudget("ks", K, n);
+  checkWeightBudget(draws === undefined ? "ks" : "draws", K, n);
   return { draws: K, examples: n };
 }
 
 /**
- * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
- * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
- * must divide K). The per-example values are then averaged over the subset.
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K draws per example (`options.draws`,
+ * default max(ks)): IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws
+ * (so every k must divide K). The per-example values are then averaged over the subset.
  */
 export function iwaeLadder(
   model: Vae,
   images: Float32Array,
   ks: number[],
-  options: { seed?: number; subset?: number; maxBatch?: number } = {},
+  options: { seed?: number; subset?: number; draws?: number; maxBatch?: number } = {},
 ): IwaeLadder {
   const d = model.config.inputDim;
-  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset);
+  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset, options.draws);
   const logw = logImportanceWeights(model, images.subarray(0, n * d), K, options);
   const elboPer = new Float64Array(n);
   for (let j = 0; j < n; j++) {
