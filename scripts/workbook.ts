@@ -4,9 +4,9 @@
  * executed copies to build/notebooks/ and HTML pages to build/html/, and prints one
  * line per notebook. A failing notebook is reported in one line with its code cell
  * (counted from 1, plus the cell id) and error — also a checked claim or ledger row that
- * fails (ClaimFailedError, naming the claim), an exception a cell's timer throws later, a
- * kernel that dies, a file that is not a notebook; the rest still run, and the exit code
- * is non-zero. Source notebooks are only read.
+ * fails (ClaimFailedError, naming the claim), a checked row built but never shown, a code
+ * cell that did not run, an exception a cell's timer throws later, a kernel that dies, a
+ * file that is not a notebook; the rest still run, and the exit code is non-zero. Source notebooks are only read.
  *
  * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
  * the HTML export) the index page build/html/index.html. The export also writes blog
