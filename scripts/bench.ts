@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: the Gaussian VAE (784-400-20, batch 128, Adam 1e-3) trained side
  * by side, on the same binarized digits for the same number of epochs:
- *   (a) this library's trainer, on every backend that loads (wasm always; tfjs-node when present);
+ *   (a) this library's trainer: on wasm; on tfjs-node (when it loads) with its graph step
+ *       (one TensorFlow graph per step, src/fast/graph-step.ts) at TensorFlow's default
+ *       intra-op threads and at 1, and with the eager step (VAE_GRAPH=0);
  *   (b) a tfjs-layers model trained with model.fit, built like tfjs-examples'
  *       fashion-mnist-vae (functional encoder with a sampling layer, sequential decoder);
  *   (c) the classic PyTorch VAE (scripts/torch_vae.py) in the project's Python
- *       environment, when torch is importable there (`.venv/bin/pip install -r requirements-torch.txt`).
+ *       environment, with as many threads as cores and with 1, when torch is importable
+ *       there (`npm run setup -- --torch`).
  * Each variant runs in its own child process, so peak memory (max RSS) is its own.
- * First a profile of where a training step's time goes on wasm.
+ * First two profiles: where a wasm step's time goes, and where the graph step's goes
+ * (its matrix products alone, an empty call with its feeds, and the rest).
  *
  * The machine's speed drifts (other load, a shared host), so (a) and (c) run in several
  * rounds, each round's variants back to back; a ratio is the median over rounds of that
@@ -39,6 +43,8 @@ interface VariantResult {
   reason?: string;
   backend?: string;
   threads?: number;
+  /** (a) on tfjs-node: the step the run actually took ("graph" or "eager"). */
+  trainingStep?: string;
   versions?: Record<string, string>;
   epochs: EpochRow[];
   peakRssMb?: number;
@@ -73,28 +79,36 @@ async function workerInit(backend: Backend) {
   const { initBackend } = await import("../src/backend");
   const info = await initBackend({ prefer: backend, quiet: true });
   const versions: Record<string, string> = { tfjs: tf.version.tfjs, node: process.version };
-  if (backend === "tensorflow") versions["tfjs-node"] = require("@tensorflow/tfjs-node/package.json").version;
+  if (backend === "tensorflow") {
+    versions["tfjs-node"] = require("@tensorflow/tfjs-node/package.json").version;
+    versions.TensorFlow = (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version;
+  }
   let simd: unknown;
   if (backend === "wasm") simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   return { info, versions, simd };
+}
+
+/** Threads the backend computes with: wasm's own count; TensorFlow's intra-op setting, else one per core. */
+function threadsOf(backend: Backend, info: { threads?: number }): number {
+  if (backend === "tensorflow") return Number(process.env.TF_NUM_INTRAOP_THREADS) || os.cpus().length;
+  return info.threads ?? 1;
 }
 
 async function workerA(backend: Backend, epochs: number): Promise<void> {
   const { info, versions, simd } = await workerInit(backend);
   const { trainVae } = await import("../src/vae/trainer");
   const { train, test } = await loadData();
-  emit({ event: "header", backend: info.name, threads: info.threads ?? (backend === "tensorflow" ? os.cpus().length : 1), versions, simd });
-  await trainVae(train, test, {
+  emit({ event: "header", backend: info.name, threads: threadsOf(backend, info), versions, simd });
+  const result = await trainVae(train, test, {
     model: { hidden: [HIDDEN], latentDim: LATENT },
     epochs,
     batchSize: BATCH,
     learningRate: LR,
     seed: 0,
     binarization: "none", // already binarized above
-    progress: false,
     onEpoch: (r) => emit({ event: "epoch", epoch: r.epoch, examplesPerSecond: r.examplesPerSecond, msPerStep: r.msPerStep, testNegElbo: r.testNegElbo, trainSeconds: r.trainSeconds }),
   });
-  emit({ event: "done", peakRssMb: peakRssMb() });
+  emit({ event: "done", peakRssMb: peakRssMb(), trainingStep: result.trainingStep });
 }
 
 /**
@@ -107,7 +121,7 @@ async function workerA(backend: Backend, epochs: number): Promise<void> {
 async function workerB(backend: Backend, epochs: number): Promise<void> {
   const { info, versions } = await workerInit(backend);
   const { train, test } = await loadData();
-  emit({ event: "header", backend: info.name, threads: info.threads ?? (backend === "tensorflow" ? os.cpus().length : 1), versions });
+  emit({ event: "header", backend: info.name, threads: threadsOf(backend, info), versions });
   const D = 784;
 
   class ZLayer extends tf.layers.Layer {
@@ -219,13 +233,46 @@ async function workerProfile(): Promise<void> {
   emit({ event: "profile", lines });
 }
 
+/**
+ * Where the graph step's time goes on tfjs-node: the whole step, its matrix products alone
+ * (the same kernels at the same shapes, in one call), and one empty call with the step's
+ * feeds (N-API, the session run, copying the batch in); the rest is the step's other ops
+ * (elementwise, reductions, Adam) and TensorFlow's executor. Medians of 60 steps each.
+ */
+async function workerGraphProfile(): Promise<void> {
+  await workerInit("tensorflow");
+  const { Vae } = await import("../src/vae/model");
+  const { lossAndGradients } = await import("../src/vae/steps");
+  const { GraphStep } = await import("../src/fast/graph-step");
+  const { train } = await loadData();
+  const model = new Vae({ hidden: [HIDDEN], latentDim: LATENT }, 0);
+  const variables = model.variables();
+  const graph = GraphStep.build(
+    { variables, lossAndGradients: (x, seed) => lossAndGradients(model, x, seed), noise: (rows, seed) => model.lossNoise(rows, seed) },
+    { inputDim: 784, batchSizes: [BATCH], adam: { learningRate: LR, beta1: 0.9, beta2: 0.999, epsilon: tf.backend().epsilon() }, profile: true },
+  );
+  const zeros = variables.map((v) => tf.zerosLike(v));
+  graph.load({ weights: variables, m: zeros, v: zeros, iterations: 0 });
+  const p = await graph.profile(train.images.slice(0, BATCH * 784), BATCH, 60);
+  const threads = threadsOf("tensorflow", {});
+  const pct = (x: number) => `${Math.round((100 * x) / p.step)}%`;
+  const rest = p.step - p.products - p.call;
+  emit({
+    event: "profile",
+    lines: [
+      `graph step on tfjs-node, 784-400-20, batch ${BATCH}, ${threads} intra-op thread${threads === 1 ? "" : "s"} (ms, medians of 60):`,
+      `  step ${p.step.toFixed(2)} = products ${p.products.toFixed(2)} (${pct(p.products)}) + the rest ${rest.toFixed(2)} (${pct(rest)}) + the call ${p.call.toFixed(2)} (${pct(p.call)})`,
+    ],
+  });
+}
+
 // ------------------------------------------------------------------ parent
 
-function runChild(args: string[]): { messages: any[]; stderr: string; status: number | null } {
+function runChild(args: string[], env: Record<string, string> = {}): { messages: any[]; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", ...env },
   });
   const messages = (r.stdout ?? "")
     .split("\n")
@@ -249,6 +296,7 @@ function collect(label: string, run: { messages: any[]; stderr: string; status: 
     versions: header.versions ?? { torch: header.torch, python: header.python },
     epochs: run.messages.filter((m) => m.event === "epoch"),
     peakRssMb: done?.peakRssMb,
+    trainingStep: done?.trainingStep,
   };
 }
 
@@ -276,7 +324,7 @@ async function main(): Promise<void> {
     .option("--epochs <n>", "epochs for every variant", positiveInt, 3)
     .option("--rounds <n>", "run (a) and (c) this many times, back to back, and take medians", positiveInt, 3)
     .option("--python <path>", "Python with torch for (c)", venvPython())
-    .option("--skip-profile", "skip the wasm profile", false)
+    .option("--skip-profile", "skip the profiles (wasm step, graph step)", false)
     .option("--skip-b", "skip the tfjs-layers variant (slow on wasm)", false)
     .option("--worker <kind>", "(internal) run one variant")
     .option("--backend <name>", "(internal) backend of a worker", "wasm")
@@ -288,6 +336,7 @@ async function main(): Promise<void> {
     if (o.worker === "a") return workerA(o.backend, o.epochs);
     if (o.worker === "b") return workerB(o.backend, o.epochs);
     if (o.worker === "profile") return workerProfile();
+    if (o.worker === "graph-profile") return workerGraphProfile();
     if (o.worker === "probe-native") {
       try {
         require("@tensorflow/tfjs-node");
@@ -306,15 +355,29 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; epochs per variant: ${epochs}`);
 
-  if (!o.skipProfile) {
-    const p = runChild(["--worker", "profile"]);
-    const msg = p.messages.find((m) => m.event === "profile");
-    console.log("\n" + (msg ? msg.lines.join("\n") : `profile failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`));
-  }
-
   const native = tfjsNodeLoads();
-  const backends: Backend[] = native ? ["wasm", "tensorflow"] : ["wasm"];
+  if (!o.skipProfile) {
+    for (const worker of native ? ["profile", "graph-profile"] : ["profile"]) {
+      const p = runChild(["--worker", worker]);
+      const msg = p.messages.find((m) => m.event === "profile");
+      console.log(`\n${msg ? msg.lines.join("\n") : `${worker} failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`}`);
+    }
+  }
   if (!native) console.log("\ntfjs-node does not load here: the tensorflow rows are skipped (npm run setup:native builds it).");
+
+  // (a) and (b): which run in every round, and with which environment.
+  const ours: { label: string; worker: "a" | "b"; backend: Backend; env?: Record<string, string>; once?: boolean }[] = [
+    { label: LABELS.aW, worker: "a", backend: "wasm" },
+    ...(native
+      ? [
+          { label: LABELS.aG, worker: "a" as const, backend: "tensorflow" as const },
+          ...(cpu.length > 1 ? [{ label: LABELS.aG1, worker: "a" as const, backend: "tensorflow" as const, env: { TF_NUM_INTRAOP_THREADS: "1" } }] : []),
+          { label: LABELS.aE, worker: "a" as const, backend: "tensorflow" as const, env: { VAE_GRAPH: "0" } },
+        ]
+      : []),
+    ...(o.skipB ? [] : [{ label: LABELS.bW, worker: "b" as const, backend: "wasm" as const, once: true }]),
+    ...(o.skipB || !native ? [] : [{ label: LABELS.bN, worker: "b" as const, backend: "tensorflow" as const, once: true }]),
+  ];
 
   // (c): PyTorch, on data files written here (raw float32), in the project's venv.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "vae-bench-"));
@@ -337,9 +400,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= o.rounds; round++) {
     process.stderr.write(`round ${round}/${o.rounds}…\n`);
     const results: VariantResult[] = [];
-    for (const b of backends) {
-      results.push(collect(`(a) library trainer, ${b}`, runChild(["--worker", "a", "--backend", b, "--epochs", String(epochs)])));
-      if (!o.skipB && round === 1) results.push(collect(`(b) tfjs-layers model.fit, ${b}`, runChild(["--worker", "b", "--backend", b, "--epochs", String(epochs)])));
+    for (const v of ours) {
+      if (v.once && round > 1) continue;
+      results.push(collect(v.label, runChild(["--worker", v.worker, "--backend", v.backend, "--epochs", String(epochs)], v.env)));
     }
     if (!torchMissing) {
       const torchAll = collect(`(c) PyTorch reference, ${cpu.length} threads`, runTorch(cpu.length));
@@ -357,6 +420,15 @@ async function main(): Promise<void> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   report(rounds, epochs);
 }
+
+const LABELS = {
+  aW: "(a) library trainer, wasm",
+  aG: "(a) library trainer, tensorflow, graph step",
+  aG1: "(a) library trainer, tensorflow, graph step, 1 thread",
+  aE: "(a) library trainer, tensorflow, eager step",
+  bW: "(b) tfjs-layers model.fit, wasm",
+  bN: "(b) tfjs-layers model.fit, tensorflow",
+};
 
 /** A ratio of throughputs: the median over rounds, and the lowest and highest round. */
 type Ratio = { value: number; low: number; high: number };
@@ -377,32 +449,36 @@ function report(rounds: VariantResult[][], epochs: number): void {
       continue;
     }
     const v = Object.entries(r.versions ?? {}).map(([k, x]) => `${k} ${x}`).join(", ");
-    console.log(`  ${r.label}  [backend ${r.backend}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${v}; peak RSS ${r.peakRssMb?.toFixed(0)} MB]`);
+    // A graph row that trained eagerly (the graph could not be built) is flagged, not hidden.
+    const wanted = r.label.includes("graph step") ? "graph" : r.label.includes("eager step") ? "eager" : null;
+    const step = r.trainingStep ? `; ${r.trainingStep} step${wanted && r.trainingStep !== wanted ? ` — NOT the ${wanted} step` : ""}` : "";
+    console.log(`  ${r.label}  [backend ${r.backend}${step}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${v}; peak RSS ${r.peakRssMb?.toFixed(0)} MB]`);
     for (const e of r.epochs) {
       console.log(`    epoch ${e.epoch}: ${e.examplesPerSecond.toFixed(0).padStart(7)} ex/s  ${e.msPerStep.toFixed(2).padStart(8)} ms/step  test −ELBO ${e.testNegElbo.toFixed(2)}`);
     }
   }
 
   const labels = first.filter((x) => x.ok).map((x) => x.label);
+  const W = Math.max(40, ...labels.map((l) => l.length));
   const runsOf = (label: string) => rounds.map((rs) => rs.find((r) => r.ok && r.label === label));
   const exsOf = (label: string) => runsOf(label).map((r) => (r ? steady(r).exs : NaN));
   if (rounds.length > 1) {
     console.log(`\nsteady-state ex/s in each round (epochs 2..${epochs} when epochs > 1):`);
-    console.log(`  ${"variant".padEnd(40)} ${rounds.map((_, i) => `round ${i + 1}`.padStart(8)).join(" ")}   median`);
+    console.log(`  ${"variant".padEnd(W)} ${rounds.map((_, i) => `round ${i + 1}`.padStart(8)).join(" ")}   median`);
     for (const label of labels) {
       const xs = exsOf(label);
-      console.log(`  ${label.padEnd(40)} ${xs.map((x) => (Number.isNaN(x) ? "—" : x.toFixed(0)).padStart(8)).join(" ")}  ${median(xs).toFixed(0).padStart(7)}`);
+      console.log(`  ${label.padEnd(W)} ${xs.map((x) => (Number.isNaN(x) ? "—" : x.toFixed(0)).padStart(8)).join(" ")}  ${median(xs).toFixed(0).padStart(7)}`);
     }
   }
 
   console.log(`\nsummary (steady state = epochs 2..${epochs} when epochs > 1; medians over ${rounds.length} round${rounds.length > 1 ? "s" : ""}):`);
-  console.log("  variant                                   ex/s    ms/step   peak MB   final test −ELBO");
+  console.log(`  ${"variant".padEnd(W)}   ex/s    ms/step   peak MB   final test −ELBO`);
   for (const label of labels) {
     const runs = runsOf(label).filter((r): r is VariantResult => Boolean(r));
     const ms = median(runs.map((r) => steady(r).ms));
     const peak = Math.max(...runs.map((r) => r.peakRssMb ?? NaN));
     const last = runs[0].epochs[runs[0].epochs.length - 1].testNegElbo;
-    console.log(`  ${label.padEnd(40)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`);
+    console.log(`  ${label.padEnd(W)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`);
   }
 
   const find = (prefix: string) => labels.find((l) => l.startsWith(prefix));
@@ -423,10 +499,7 @@ function report(rounds: VariantResult[][], epochs: number): void {
     lines.push(`  ${name}: ${fmt(r.value)}${range(r)}  (target ≥ ${fmt(target)}) ${r.value >= target ? "met" : "NOT met"}`);
   };
   const note = (name: string, r: Ratio) => lines.push(`  ${name}: ${fmt(r.value)}${range(r)}`);
-  const aW = find("(a) library trainer, wasm");
-  const aN = find("(a) library trainer, tensorflow");
-  const bW = find("(b) tfjs-layers model.fit, wasm");
-  const bN = find("(b) tfjs-layers model.fit, tensorflow");
+  const [aW, aG, aG1, aE, bW, bN] = [LABELS.aW, LABELS.aG, LABELS.aG1, LABELS.aE, LABELS.bW, LABELS.bN].map((l) => labels.find((x) => x === l));
   const c = find("(c) PyTorch");
   const c1 = find("(c1) PyTorch");
   // The targets are measured against the faster PyTorch configuration (by median): on a
@@ -436,25 +509,35 @@ function report(rounds: VariantResult[][], epochs: number): void {
   const threadsOf = (label: string) => first.find((r) => r.label === label)?.threads;
   const torchName = (label: string) => `torch ${threadsOf(label)} thread${threadsOf(label) === 1 ? "" : "s"}`;
   const cName = cBest ? `fastest (c), ${torchName(cBest)}` : "(c)";
+  const againstTorch = (name: string, a: string | undefined, target?: number) => {
+    if (!a) return;
+    if (target === undefined) note(`${name} / ${cName}`, ratio(a, cBest));
+    else check(`${name} / ${cName}`, ratio(a, cBest), target);
+    for (const other of [c, c1]) if (other && other !== cBest) note(`${name} / ${torchName(other)}`, ratio(a, other));
+  };
   check("wasm (a) / wasm (b)", ratio(aW, bW), 1.5);
-  check(`wasm (a) / ${cName}`, ratio(aW, cBest), 0.25);
-  for (const other of [c, c1]) if (other && other !== cBest) note(`wasm (a) / ${torchName(other)}`, ratio(aW, other));
-  if (aN) {
-    check(`tfjs-node (a) / ${cName}`, ratio(aN, cBest), 0.6);
-    for (const other of [c, c1]) if (other && other !== cBest) note(`tfjs-node (a) / ${torchName(other)}`, ratio(aN, other));
-    if (bN) note("tfjs-node (a) / tfjs-node (b)", ratio(aN, bN));
-  }
+  againstTorch("wasm (a)", aW, 0.25);
+  againstTorch("tfjs-node graph step (a)", aG, 1.0);
+  againstTorch("tfjs-node graph step, 1 thread (a)", aG1);
+  againstTorch("tfjs-node eager step (a)", aE, 0.6);
+  if (aG && aE) note("tfjs-node graph step (a) / eager step (a)", ratio(aG, aE));
+  if (aG && bN) note("tfjs-node graph step (a) / tfjs-node (b)", ratio(aG, bN));
+  if (aE && bN) note("tfjs-node eager step (a) / tfjs-node (b)", ratio(aE, bN));
+  // Seeded runs: every round reaches the same test −ELBO, so round 1's stands for all.
+  const last = (label?: string) => {
+    const r = first.find((x) => x.label === label);
+    return r?.epochs[r.epochs.length - 1]?.testNegElbo ?? NaN;
+  };
   if (cBest) {
-    // Seeded runs: every round reaches the same test −ELBO, so round 1's stands for all.
-    const last = (label?: string) => {
-      const r = first.find((x) => x.label === label);
-      return r?.epochs[r.epochs.length - 1]?.testNegElbo ?? NaN;
-    };
-    for (const a of [aW, aN]) {
+    for (const a of [aW, aG, aE]) {
       if (!a) continue;
       const d = last(a) - last(cBest);
       lines.push(`  test −ELBO after ${epochs} epochs, ${a} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
     }
+  }
+  if (aG && aE) {
+    const d = Math.abs(last(aG) - last(aE));
+    lines.push(`  test −ELBO after ${epochs} epochs, |graph step − eager step|: ${d.toFixed(3)} nats (target ≤ 0.30) ${d <= 0.3 ? "met" : "NOT met"}`);
   }
   console.log(`\nratios of examples per second (steady state${rounds.length > 1 ? "; median over rounds of each round's ratio" : ""}):`);
   console.log(lines.join("\n"));

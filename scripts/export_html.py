@@ -14,12 +14,16 @@ writes
   vouched for in their outputs' metadata, and loads nothing from the network.
 - BUILD/blog/NAME.md (BUILD = the parent of html_dir): the notebook as Markdown + HTML
   with YAML front matter in the article's shape (title, createdAt, categories, tags),
-  to drop into the blog's posts folder. Markdown cells stay Markdown (math as $...$,
+  to drop into the blog's posts folder.
+
+What the page and post say about the notebook (titles, front matter, the "Run in your
+browser" link) comes with it, in its metadata: see `publication`. Markdown cells stay Markdown (math as $...$,
   rendered by the blog exactly like the article's), code cells become fenced
   TypeScript blocks, outputs become HTML blocks.
 
 Run it by hand on an executed notebook: python scripts/export_html.py build/notebooks/02-x.ipynb
 """
+
 import base64
 import datetime
 import hashlib
@@ -44,34 +48,13 @@ TEMPLATES = os.path.join(HERE, "templates")
 KATEX_DIST = os.path.join(ROOT, "node_modules", "katex", "dist")
 ASSETS = "assets"
 
-RUN_IN_BROWSER = "在浏览器中运行 / Run in your browser"
 
-
-def series_part(nb):
-    """The series part a notebook belongs to (notebooks/series.json), from the executed copy's
-    metadata (scripts/nbexec.py writes it); part 1 for a notebook from outside the series."""
-    from series import load_series  # sibling module
-
-    series = load_series()
-    number = nb.metadata.get("workbook", {}).get("part", 1) if hasattr(nb, "metadata") else 1
-    part = next((p for p in series["parts"] if p["part"] == number), series["parts"][0])
-    return series, part
-
-
-def notebook_source(nb, stem):
-    """The notebook's path inside notebooks/ (and so in the browser edition's file tree)."""
-    return nb.metadata.get("workbook", {}).get("source") or f"{stem}.ipynb"
-
-
-def lite_url(source=None):
-    """The browser edition (build/lite, a JupyterLite site): the whole workbook, or one notebook.
-
-    Its base is one setting, WORKBOOK_LITE_URL; the default "../lite/" works when build/ is
-    published as it is (pages in build/html/, posts in build/blog/, the site in build/lite/).
-    scripts/paths.ts liteUrl() reads the same setting for the index page."""
-    base = os.environ.get("WORKBOOK_LITE_URL") or "../lite/"
-    base = base if base.endswith("/") else base + "/"
-    return base + "lab/index.html" + (f"?path={source}" if source else "")
+def publication(nb):
+    """What the page and post say about the notebook, decided by scripts/publish.ts
+    (`publication`) and kept in the executed copy's metadata by scripts/nbexec.py: its
+    titles, the blog post's front matter and its "Run in your browser" link. Empty for a
+    notebook from outside the series."""
+    return nb.metadata.get("workbook", {}) if hasattr(nb, "metadata") else {}
 
 
 # --------------------------------------------------------------------------- math
@@ -118,7 +101,7 @@ class MathCollector:
 
         page = re.sub(r'="[^"<>]*"', in_attribute, page)
         page = pattern.sub(lambda m: rendered[int(m.group(1))]["html"], page)
-        errors = [f'{item["tex"]!r}: {out["error"]}' for item, out in zip(self.items, rendered) if out["error"]]
+        errors = [f"{item['tex']!r}: {out['error']}" for item, out in zip(self.items, rendered, strict=True) if out["error"]]
         return page, errors
 
 
@@ -200,18 +183,6 @@ def ensure_assets(html_dir):
     return target
 
 
-# --------------------------------------------------------------------------- page
-
-
-def notebook_title(nb, fallback):
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            m = re.search(r"^#\s+(.+?)\s*$", cell.source, re.M)
-            if m:
-                return m.group(1)
-    return fallback
-
-
 # --------------------------------------------------------------------------- content security policy
 
 # Output metadata where src/plots/plotly.ts lists the CSP hashes of the scripts it wrote.
@@ -254,11 +225,17 @@ def vouched_scripts(nb, stem):
                 if digest in declared:
                     allowed.add(digest)
                 else:
-                    print(f"export_html: {stem}: {where} carries a <script> the workbook's figures did not emit; "
-                          "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+                    print(
+                        f"export_html: {stem}: {where} carries a <script> the workbook's figures did not emit; "
+                        "the page's content security policy blocks it (the blog post keeps it)",
+                        file=sys.stderr,
+                    )
             if EVENT_HANDLER.search(html):
-                print(f"export_html: {stem}: {where} carries an inline event handler (on...=); "
-                      "the page's content security policy blocks it (the blog post keeps it)", file=sys.stderr)
+                print(
+                    f"export_html: {stem}: {where} carries an inline event handler (on...=); "
+                    "the page's content security policy blocks it (the blog post keeps it)",
+                    file=sys.stderr,
+                )
     return sorted(allowed)
 
 
@@ -283,25 +260,30 @@ def with_policy(page, policy):
     return page
 
 
+# --------------------------------------------------------------------------- page
+
+
 def export_page(nb, name, html_dir):
     stem = os.path.splitext(name)[0]
     os.makedirs(html_dir, exist_ok=True)
     ensure_assets(html_dir)
     collector = MathCollector()
     exporter = WorkbookExporter(collector)
-    title = notebook_title(nb, stem)
+    about = publication(nb)
     nb = nbformat.from_dict(nb)
-    nb.metadata["title"] = strip_math(title)
+    nb.metadata["title"] = about.get("title") or stem
     body, _ = exporter.from_notebook_node(
         nb,
         resources={"metadata": {"name": stem, "path": html_dir}, "workbook_assets": ASSETS},
     )
     body, errors = collector.substitute(body)
-    nav = (
-        '<nav class="workbook-nav"><a href="index.html">← 目录 · 等式总账</a>'
-        f'<a class="workbook-run-in-browser" href="{htmllib.escape(lite_url(notebook_source(nb, stem)))}">▶ {RUN_IN_BROWSER}</a>'
-        f"<span>{htmllib.escape(series_part(nb)[1]['title'])}</span></nav>"
-    )
+    nav = '<nav class="workbook-nav"><a href="index.html">← 目录 · 等式总账</a>'
+    if "runInBrowser" in about:
+        link = about["runInBrowser"]
+        nav += f'<a class="workbook-run-in-browser" href="{htmllib.escape(link["href"])}">▶ {htmllib.escape(link["label"])}</a>'
+    if "partTitle" in about:
+        nav += f"<span>{htmllib.escape(about['partTitle'])}</span>"
+    nav += "</nav>"
     body = body.replace("<main>", "<main>\n" + nav, 1)
     body = with_policy(body, content_security_policy(vouched_scripts(nb, stem)))
     out = os.path.join(html_dir, stem + ".html")
@@ -310,10 +292,6 @@ def export_page(nb, name, html_dir):
     for error in errors:
         print(f"export_html: {stem}: KaTeX could not parse {error}", file=sys.stderr)
     return out
-
-
-def strip_math(text):
-    return re.sub(r"\$+([^$]*)\$+", r"\1", text)
 
 
 # --------------------------------------------------------------------------- blog fragment
@@ -365,8 +343,8 @@ def html_block(html):
     blocks = ['<div class="nb-output">']
     pos = 0
     for m in RAW_ELEMENT.finditer(html):
-        if html[pos:m.start()].strip():
-            blocks.append(compact(html[pos:m.start()]))
+        if html[pos : m.start()].strip():
+            blocks.append(compact(html[pos : m.start()]))
         blocks.append(m.group(0).strip())
         pos = m.end()
     if html[pos:].strip():
@@ -378,18 +356,19 @@ def html_block(html):
 def export_blog(nb, name, blog_dir, created=None):
     stem = os.path.splitext(name)[0]
     os.makedirs(blog_dir, exist_ok=True)
-    meta = nb.metadata.get("blog", {}) if hasattr(nb, "metadata") else {}
-    series, part = series_part(nb)
-    # The front matter of the part's article (notebooks/series.json), with the workbook's own tags.
-    title = meta.get("title") or f"{part['title']} · 笔记 {strip_math(notebook_title(nb, stem))}"
-    created = created or meta.get("createdAt") or os.environ.get("WORKBOOK_BLOG_DATE") or datetime.date.today().isoformat()
-    categories = meta.get("categories") or part["categories"]
-    tags = meta.get("tags") or part["tags"] + series["notebookTags"]
+    about = publication(nb)
+    # The part's front matter (scripts/publish.ts), unless the notebook's own metadata says otherwise.
+    post = {**about.get("post", {}), **(nb.metadata.get("blog", {}) if hasattr(nb, "metadata") else {})}
+    title = post.get("title") or about.get("title") or stem
+    created = created or post.get("createdAt") or os.environ.get("WORKBOOK_BLOG_DATE") or datetime.date.today().isoformat()
+    categories = post.get("categories", [])
+    tags = post.get("tags", [])
     lines = ["---", f"title: {_yaml_str(title)}", f"createdAt: {created}", "categories:"]
     lines += [f"  - {c}" for c in categories]
     lines += ["tags:"] + [f"  - {t}" for t in tags]
     lines += ["---", ""]
-    parts = [f"[▶ {RUN_IN_BROWSER}]({lite_url(notebook_source(nb, stem))})"]
+    link = about.get("runInBrowser")
+    parts = [f"[▶ {link['label']}]({link['href']})"] if link else []
     first_heading_dropped = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":

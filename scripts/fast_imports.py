@@ -5,6 +5,7 @@ rfc3987_syntax (installed for jupyter_events), compiles a grammar at import time
 costs ~3 s per process. The notebooks' schema uses none of those formats, so these
 command-line processes hide the module and jsonschema skips that checker.
 """
+
 import sys
 
 sys.modules.setdefault("rfc3987_syntax", None)

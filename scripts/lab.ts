@@ -3,8 +3,8 @@
  * on loopback only, opened on notebooks/, with the project's tslab kernel first in
  * Jupyter's search path. Extra options pass through, e.g. `npm run lab -- --port 9999`.
  */
-import { spawn } from "node:child_process";
 import { jupyterEnv, paths, venvBin } from "./paths";
+import { handOver } from "./proc";
 
 const argv = [
   "lab",
@@ -16,7 +16,5 @@ const argv = [
   ...process.argv.slice(2),
 ];
 console.log(`lab: jupyter ${argv.join(" ")}`);
-const child = spawn(venvBin("jupyter"), argv, { env: jupyterEnv(), stdio: "inherit" });
-// Forward Ctrl-C / termination so the server shuts down its kernels cleanly.
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Ctrl-C and termination reach the server, so it shuts down its kernels cleanly.
+handOver(venvBin("jupyter"), argv, { env: jupyterEnv() });

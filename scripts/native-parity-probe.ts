@@ -3,7 +3,9 @@
  * the WebAssembly backend: a matrix product, a gradient, and one training step of a
  * tiny dense VAE. `npm run setup:native` and test/native-parity.test.ts run this file
  * once per backend, each in its own process (a process can hold only one backend
- * choice), and compare the printed numbers with `compareProbes`.
+ * choice), and compare the printed numbers with `compareProbes`. On tfjs-node the probe
+ * also sets three of the trainer's graph steps (one TensorFlow graph per step) against
+ * three eager steps, in the same process (`graph`).
  *
  *   VAE_BACKEND=tensorflow tsx scripts/native-parity-probe.ts          → JSON on stdout
  *   VAE_BACKEND=wasm tsx scripts/native-parity-probe.ts --bench 2      → adds examples/s
@@ -25,6 +27,8 @@ export type ProbeValues = Record<string, number[]>;
 export interface ProbeResult {
   backend: string;
   values: ProbeValues;
+  /** On tfjs-node: graph steps against eager steps, or why there is no graph step here. */
+  graph?: { rows: ParityRow[] } | { unavailable: string };
   /** Training throughput of a VAE-sized dense network, when asked for with --bench. */
   bench?: { examplesPerSecond: number; steps: number; batch: number; seconds: number };
 }
@@ -174,6 +178,55 @@ export async function benchTraining(tf: typeof tfTypes, seconds: number): Promis
   return { examplesPerSecond: (steps * batch) / elapsed, steps, batch, seconds: elapsed };
 }
 
+/**
+ * Three steps of the trainer's graph step against three eager steps (trainStep) of a
+ * small VAE from the same weights, batches (two sizes) and seeds: the losses, every
+ * weight and every Adam slot, within GRAPH_EAGER_RTOL (src/fast/graph-step.ts).
+ */
+export async function graphStepParity(): Promise<NonNullable<ProbeResult["graph"]>> {
+  const tf = await import("@tensorflow/tfjs");
+  const { GRAPH_EAGER_RTOL, graphStepSetting } = await import("../src/fast/graph-step");
+  const { Vae } = await import("../src/vae/model");
+  const { createAdam } = await import("../src/vae/adam");
+  const { openTrainingStep, trainStep } = await import("../src/vae/steps");
+  const setting = graphStepSetting();
+  if (!setting.use) return { unavailable: setting.why ?? "not on tfjs-node" };
+  const config = { inputDim: 20, hidden: [12], latentDim: 3 };
+  const batches = [16, 10, 16];
+  const data = new Rng("graph-parity");
+  const images = Float32Array.from({ length: 16 * 20 }, () => (data.uniform() < 0.4 ? 1 : 0));
+  const sides = [0, 1].map(() => ({ model: new Vae(config, 7), optimizer: createAdam(1e-2), values: { loss: [] as number[] } as ProbeValues }));
+  const [graph, eager] = sides;
+  const step = await openTrainingStep(graph.model, graph.optimizer, [16, 10]);
+  try {
+    if (step.kind !== "graph") throw new Error("the graph step could not be built (see the line above)");
+    for (const [k, rows] of batches.entries()) {
+      const batch = images.subarray(0, rows * 20);
+      graph.values.loss.push(await step.run(batch, rows, 11 + k));
+      const x = tf.tensor2d(batch, [rows, 20]);
+      eager.values.loss.push(await trainStep(eager.model, eager.optimizer, x, 11 + k));
+      x.dispose();
+    }
+    await step.sync();
+    for (const side of sides) {
+      const names = side.model.weightNames();
+      side.model.variables().forEach((v, i) => {
+        side.values[`weight.${names[i]}`] = Array.from(v.dataSync());
+      });
+      (await side.optimizer.getWeights()).forEach((w, i) => {
+        side.values[`adam.slot${i}`] = Array.from(w.tensor.dataSync());
+      });
+    }
+    return { rows: compareProbes(graph.values, eager.values, GRAPH_EAGER_RTOL, 0) };
+  } finally {
+    step.dispose();
+    for (const side of sides) {
+      side.model.dispose();
+      side.optimizer.dispose();
+    }
+  }
+}
+
 export interface ParityRow {
   name: string;
   size: number;
@@ -248,6 +301,7 @@ async function main(): Promise<void> {
   }
   const tf = await import("@tensorflow/tfjs");
   const result: ProbeResult = { backend: name, values: computeProbe(tf) };
+  if (name === "tensorflow") result.graph = await graphStepParity();
   if (benchSeconds > 0) result.bench = await benchTraining(tf, benchSeconds);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -3,6 +3,7 @@
 Called by scripts/workbook.ts, one process per notebook; prints one JSON object on
 its last stdout line:
   {"ok": bool, "seconds": float, "cells": int, "executed": path, "html": path|null,
+   "rows": {"pass": checked rows shown passing, "fail": failing},
    "error": {"cell": code cell number (from 1, as a reader counts) | null, "id": cell id,
              "ename": ..., "evalue": ..., "source": the cell's first line} | null}
 
@@ -21,20 +22,23 @@ that did not run (e.g. tagged skip-execution); a checked row that was built but 
 export.
 
 The source notebook is only read; the executed copy is written to --out-dir and
-signed (so JupyterLab trusts its SVG and HTML outputs), the HTML page to --html-dir.
+signed (so JupyterLab trusts its SVG and HTML outputs), the HTML page to --html-dir unless
+the notebook failed (the last good page stays). --publication (JSON, from
+scripts/publish.ts) names the outputs and says what the page and post show; the executed
+copy keeps it in its metadata ("workbook") for the exporter.
 """
+
 import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 
 import fast_imports  # noqa: F401  (before nbformat: see the module)
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat.sign import NotebookNotary
 
@@ -125,7 +129,7 @@ def unshown_checks(cell):
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
             for line in output.get("text", "").splitlines():
                 if line.startswith(UNSHOWN_MARKER):
-                    return json.loads(line[len(UNSHOWN_MARKER):])
+                    return json.loads(line[len(UNSHOWN_MARKER) :])
     return None
 
 
@@ -142,6 +146,17 @@ def not_run(nb):
             why = " (it is tagged skip-execution)" if "skip-execution" in tags else ""
             return cell_error(nb, index, "CellNotRunError", f"this code cell did not run{why}")
     return None
+
+
+def shown_rows(nb):
+    """How many checked rows (claims, ledger rows) the outputs show, passing and failing, from the rows in their metadata."""
+    counts = {"pass": 0, "fail": 0}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") in ("display_data", "execute_result"):
+                for row in output.get("metadata", {}).get(CHECKS_METADATA, []):
+                    counts["pass" if row.get("pass") is True else "fail"] += 1
+    return counts
 
 
 def first_error(nb):
@@ -291,24 +306,19 @@ def execute(nb, notebook_path, timeout):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebook")
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--html-dir")
+    parser.add_argument("--publication", type=json.loads, default={}, help="JSON: the notebook's output name, titles and links")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     args = parser.parse_args()
 
-    def report(ok, seconds, cells, executed, html, error):
-        print(json.dumps({"ok": ok, "seconds": round(seconds, 2), "cells": cells, "executed": executed, "html": html, "error": error}))
+    def report(ok, seconds, cells, executed, html, error, rows=None):
+        rows = rows or {"pass": 0, "fail": 0}
+        print(json.dumps({"ok": ok, "seconds": round(seconds, 2), "cells": cells, "executed": executed, "html": html, "rows": rows, "error": error}))
 
-    # A notebook of the series: its outputs are named per part, and the executed copy says
-    # which part and source it came from (the exporter takes the page's titles and links from there).
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from series import NOTEBOOKS, output_stem, part_of  # noqa: E402  (sibling module)
-
-    source = os.path.relpath(os.path.abspath(args.notebook), NOTEBOOKS)
-    in_series = not source.startswith("..") and os.path.exists(os.path.join(NOTEBOOKS, "series.json"))
-    name = output_stem(source) + ".ipynb" if in_series else os.path.basename(args.notebook)
+    name = args.publication.get("name") or os.path.splitext(os.path.basename(args.notebook))[0]
     try:
         nb = read_notebook(args.notebook)
     except NotebookReadError as exc:
@@ -318,23 +328,21 @@ def main():
     error, seconds = execute(nb, args.notebook, args.timeout)
 
     os.makedirs(args.out_dir, exist_ok=True)
-    executed = os.path.join(args.out_dir, name)
-    nb.metadata.setdefault("workbook", {})["seconds"] = round(seconds, 2)
-    if in_series:
-        nb.metadata["workbook"].update({"part": part_of(source)["part"], "source": source.replace(os.sep, "/")})
+    executed = os.path.join(args.out_dir, name + ".ipynb")
+    nb.metadata["workbook"] = {**args.publication, "seconds": round(seconds, 2)}
     NotebookNotary().sign(nb)
     nbformat.write(nb, executed)
 
     html = None
-    if args.html_dir:
+    if args.html_dir and error is None:
         from export_html import export_notebook  # noqa: E402  (sibling module)
 
         try:
             html = export_notebook(nb, name, args.html_dir)
         except Exception as exc:  # the run's result stands; the export failure is named, not a traceback
-            error = error or cell_error(nb, None, "ExportError", f"{executed} could not be exported to HTML: {type(exc).__name__}: {exc}".splitlines()[0])
+            error = cell_error(nb, None, "ExportError", f"{executed} could not be exported to HTML: {type(exc).__name__}: {exc}".splitlines()[0])
 
-    report(error is None, seconds, len(nb.cells), executed, html, error)
+    report(error is None, seconds, len(nb.cells), executed, html, error, shown_rows(nb))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ export interface CellView {
   prompt: string;
   source: string;
   outputs: string[];
+  /** The text of each output, in the order of `outputs`. */
+  texts: string[];
   text: string;
   images: { mime: string; natural: number; width: number; height: number }[];
 }
@@ -22,6 +24,7 @@ export async function readCells(page: Page): Promise<CellView[]> {
       prompt: (cell.querySelector(".jp-InputArea-prompt")?.textContent ?? "").trim(),
       source: (cell.querySelector(".cm-content")?.textContent ?? "").slice(0, 80),
       outputs: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.getAttribute("data-mime-type") ?? o.className),
+      texts: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.textContent ?? ""),
       text: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.textContent ?? "").join("\n"),
       images: Array.from(cell.querySelectorAll(".jp-OutputArea-output img")).map((img) => {
         const i = img as HTMLImageElement;

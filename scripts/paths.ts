@@ -33,13 +33,3 @@ export function jupyterEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     ...extra,
   };
 }
-
-/**
- * The browser edition (build/lite) as pages link to it: the whole workbook, or one
- * notebook. WORKBOOK_LITE_URL sets the site's base URL; the default "../lite/" works when
- * build/ is published as it is. scripts/export_html.py reads the same setting.
- */
-export function liteUrl(notebook?: string): string {
-  const base = (process.env.WORKBOOK_LITE_URL || "../lite/").replace(/\/?$/, "/");
-  return `${base}lab/index.html${notebook ? `?path=${encodeURIComponent(notebook)}.ipynb` : ""}`;
-}

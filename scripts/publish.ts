@@ -1,16 +1,17 @@
 /**
- * The publishing side of the workbook run: the equation ledger of every part of the series
- * (printed, written to build/ledger.json) and the index page build/html/index.html — per part
- * (notebooks/series.json), its notebooks in reading order, then its ledger rows (tag, both
- * sides, residual, pass). Pages and blog fragments per notebook are written by
- * scripts/export_html.py.
+ * The publishing side of the workbook run: what each notebook's page and post say about it
+ * (`publication`: its output name, titles, front matter and "Run in your browser" link,
+ * handed to scripts/export_html.py, which writes them), the equation ledger of every part of
+ * the series (printed, written to build/ledger.json) and the index page
+ * build/html/index.html — per part (notebooks/series.json), its notebooks in reading order,
+ * then its ledger rows (tag, both sides, residual, pass).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LEDGERS, formatLedger, runLedger, type LedgerRow } from "../src/ledger";
 import { escapeHtml as esc, formatNumber } from "../src/format";
-import { liteUrl, paths } from "./paths";
-import { loadSeries, outputStem, partOf, type SeriesPart } from "./series";
+import { paths } from "./paths";
+import { loadSeries, outputStem, partOf, type Series, type SeriesPart } from "./series";
 
 export const publishDirs = {
   html: path.join(paths.build, "html"),
@@ -53,6 +54,51 @@ export function notebookTitle(file: string): string {
   return path.basename(file, ".ipynb");
 }
 
+export const RUN_IN_BROWSER = "在浏览器中运行 / Run in your browser";
+
+/**
+ * The browser edition (build/lite) as pages link to it: the whole workbook, or one notebook
+ * by its path under notebooks/. WORKBOOK_LITE_URL sets the site's base URL; the default
+ * "../lite/" works when build/ is published as it is (pages in html/, posts in blog/).
+ */
+export function liteUrl(source?: string): string {
+  const base = (process.env.WORKBOOK_LITE_URL || "../lite/").replace(/\/?$/, "/");
+  return `${base}lab/index.html${source ? `?path=${source.split("/").map(encodeURIComponent).join("/")}` : ""}`;
+}
+
+/**
+ * What a notebook's page and blog post say about it, decided here once: scripts/nbexec.py
+ * keeps it in the executed copy's metadata ("workbook") and scripts/export_html.py writes
+ * it out, so the Python side repeats none of these rules.
+ */
+export interface Publication {
+  /** Name of its outputs (executed copy, page, post), without extension. */
+  name: string;
+  /** Its path under notebooks/, as the browser edition serves it. */
+  source: string;
+  part: number;
+  partTitle: string;
+  /** Its first heading. */
+  title: string;
+  runInBrowser: { href: string; label: string };
+  /** The blog post's front matter: the part's article's, with the series' notebook tags. */
+  post: { title: string; categories: string[]; tags: string[] };
+}
+
+export function publication(notebook: string, series: Series = loadSeries()): Publication {
+  const part = partOf(notebook, series);
+  const source = path.relative(paths.notebooks, path.resolve(notebook)).split(path.sep).join("/");
+  const title = notebookTitle(notebook);
+  return {
+    name: outputStem(notebook, series),
+    source,
+    part: part.part,
+    partTitle: part.title,
+    title,
+    runInBrowser: { href: liteUrl(source), label: RUN_IN_BROWSER },
+    post: { title: `${part.title} · 笔记 ${title}`, categories: part.categories, tags: [...part.tags, ...series.notebookTags] },
+  };
+}
 
 const num = (v: number, digits = 10): string => formatNumber(v, digits, { exponentDigits: 2 });
 
@@ -165,7 +211,7 @@ tr.fail { background: #fdecea; }
 <body>
 <h1>${esc(seriesName)} · TypeScript 笔记本</h1>
 <p class="sub">把文章里每个编号等式都用数字核对一遍。每篇文章一组笔记，按阅读顺序：</p>
-<p class="run"><a class="workbook-run-in-browser" href="${esc(liteUrl())}">▶ 在浏览器中运行 / Run in your browser</a>
+<p class="run"><a class="workbook-run-in-browser" href="${esc(liteUrl())}">▶ ${RUN_IN_BROWSER}</a>
 <span class="secs">（整个笔记本集，在你的浏览器里运行与修改，无需安装）</span></p>
 ${sections.map(renderSection).join("\n")}
 </body>

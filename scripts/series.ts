@@ -3,7 +3,7 @@
  * article of the series), its title, article file, blog front matter (categories, tags)
  * and the folder of its notebooks under notebooks/ ("." for part 1). Adding an article
  * means a folder of notebooks, its article, and one entry there (CONTRIBUTING.md).
- * scripts/series.py reads the same file for the exporter.
+ * The exporter (Python) is handed what it needs from here: see `publication` in ./publish.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -75,8 +75,7 @@ export function partOf(notebook: string, series = loadSeries()): SeriesPart {
 
 /**
  * Name of a notebook's outputs (executed copy, page, post): its file name, prefixed by its
- * part's folder for parts outside notebooks/ itself, so parts cannot collide. The same rule
- * as output_stem in scripts/series.py, which names them.
+ * part's folder for parts outside notebooks/ itself, so parts cannot collide.
  */
 export function outputStem(notebook: string, series = loadSeries()): string {
   const folder = path.normalize(partOf(notebook, series).notebooks);

@@ -7,7 +7,8 @@
  * libraries and C headers out of a TensorFlow wheel from the Python package index and
  * builds the addon from the package's own sources with node-gyp:
  *
- *   a. if @tensorflow/tfjs-node already loads, say so and stop (--force rebuilds);
+ *   a. apply the upstream fix for Node ≥ 23 to the package's files when they are there
+ *      (patchForNode23); if @tensorflow/tfjs-node then loads, say so and stop (--force rebuilds);
  *   b. if a tfjs-node mirror is configured (TFJS_NODE_CDN_STORAGE and friends), run the
  *      package's own install script against it first;
  *   c. otherwise: `pip download` a pinned tensorflow-cpu wheel into .venv-native/
@@ -16,13 +17,16 @@
  *      library that exports every TF_* / TFE_* symbol the addon uses (checked with nm),
  *      and build the addon with node-gyp;
  *   d. verify: a matmul, a gradient and one training step of a tiny dense VAE agree with
- *      the wasm backend within float32 tolerance; print training throughput of both;
+ *      the wasm backend within float32 tolerance, and one graph step (the trainer's
+ *      step as one TensorFlow graph) agrees with the eager step; print training
+ *      throughput of both backends;
  *   e. on any failure: name the step and the reason, remove the half-built addon so wasm
  *      stays the backend, exit non-zero.
  *
  * Flags: --force (rebuild even if tfjs-node loads), --remove (undo: delete the addon, the
  * package files and the .venv-native cache), --no-bench (skip the throughput measurement).
- * Env: VAE_TF_WHEEL=2.9.1 picks one wheel version from WHEELS below.
+ * Env: VAE_TF_WHEEL=2.21.0 picks one wheel version from WHEELS below.
+ * Node: 20, 22 and 24 (the addon uses N-API, so one build serves every version).
  */
 import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
@@ -44,8 +48,8 @@ const pkgDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
  * Python runs it.
  */
 const WHEELS = [
-  { version: "2.9.1", python: "3.10", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
-  { version: "2.21.0", python: "3.11", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.21.0", python: "3.11", glibc: "2.27", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
 ];
 
 /** Where, inside a wheel, a library with TensorFlow's C API may live (first match wins). */
@@ -156,6 +160,43 @@ function python(): string {
 
 // ---------------------------------------------------------------- the steps
 
+/**
+ * tfjs-node 4.22.0 still calls util.isNullOrUndefined and util.isArray, which Node 23
+ * removed: there its first op fails with "(0 , util_1.isNullOrUndefined) is not a
+ * function". The fix is merged upstream (tensorflow/tfjs#8425) but not released; this
+ * makes the same change to the package's compiled files: `x == null` and Array.isArray(x).
+ * Idempotent; returns how many calls it changed.
+ */
+function patchForNode23(): number {
+  const fixes: [RegExp, string][] = [
+    [/\(0, util_1\.isNullOrUndefined\)\((\w+)\)/g, "($1 == null)"],
+    [/\(0, util_1\.isArray\)\((\w+)\)/g, "Array.isArray($1)"],
+  ];
+  const walk = (d: string): string[] =>
+    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith(".js") ? [path.join(d, e.name)] : []));
+  const files = walk(path.join(pkgDir, "dist"));
+  let changed = 0;
+  for (const file of files) {
+    const text = fs.readFileSync(file, "utf8");
+    let out = text;
+    for (const [pattern, replacement] of fixes) {
+      out = out.replace(pattern, (...m) => {
+        changed++;
+        return replacement.replace("$1", m[1]);
+      });
+    }
+    if (out !== text) fs.writeFileSync(file, out);
+  }
+  const left = files.filter((f) => /util_\d+\.is(NullOrUndefined|Array)\b/.test(fs.readFileSync(f, "utf8")));
+  if (left.length) throw new Error(`calls to util.isNullOrUndefined/isArray remain in ${left.map((f) => path.relative(pkgDir, f)).join(", ")}`);
+  return changed;
+}
+
+function patchStep(): void {
+  const changed = patchForNode23();
+  log(changed ? `  applied tensorflow/tfjs#8425 (Node ≥ 23 removed util.isNullOrUndefined): ${changed} calls in dist/` : "  tensorflow/tfjs#8425 already applied to dist/ (Node ≥ 23)");
+}
+
 function removeAddon(): void {
   for (const dir of ["lib", "build", "deps"]) fs.rmSync(path.join(pkgDir, dir), { recursive: true, force: true });
 }
@@ -232,39 +273,48 @@ interface Wheel {
   file: string;
 }
 
-function downloadWheel(): Wheel {
+/** The wheels to try, in order: VAE_TF_WHEEL's alone, else every one this system's C library can load. */
+function wheelChoices(): (typeof WHEELS)[number][] {
+  const wanted = process.env.VAE_TF_WHEEL;
+  if (wanted) {
+    const chosen = WHEELS.filter((w) => w.version === wanted);
+    if (!chosen.length) throw new Error(`VAE_TF_WHEEL=${wanted} is not one of ${WHEELS.map((w) => w.version).join(", ")}`);
+    return chosen;
+  }
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+  const below = (have: string, need: string) => {
+    const [a, b] = [have, need].map((v) => v.split(".").map(Number));
+    for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+    return false;
+  };
+  const usable = glibc ? WHEELS.filter((w) => !below(glibc, w.glibc)) : WHEELS;
+  for (const w of WHEELS.filter((x) => !usable.includes(x))) log(`  skipping tensorflow-cpu ${w.version}: it needs glibc ${w.glibc}, this system has ${glibc}`);
+  return usable;
+}
+
+function downloadWheel(w: (typeof WHEELS)[number]): Wheel {
   const wheelDir = path.join(cacheDir, "wheels");
   fs.mkdirSync(wheelDir, { recursive: true });
-  const wanted = process.env.VAE_TF_WHEEL;
-  const choices = wanted ? WHEELS.filter((w) => w.version === wanted) : WHEELS;
-  if (!choices.length) throw new Error(`VAE_TF_WHEEL=${wanted} is not one of ${WHEELS.map((w) => w.version).join(", ")}`);
-  const failures: string[] = [];
-  let py: string | null = null;
-  for (const w of choices) {
-    const cached = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
-    if (cached) {
-      log(`  cached wheel ${cached} (${mib(fs.statSync(path.join(wheelDir, cached)).size)})`);
-      return { version: w.version, file: path.join(wheelDir, cached) };
-    }
-    py ??= python();
-    const argv = ["-m", "pip", "download", `tensorflow-cpu==${w.version}`, "--no-deps", "--only-binary=:all:",
-      "--implementation", "cp", "--python-version", w.python, ...w.platforms.flatMap((p) => ["--platform", p]),
-      "--disable-pip-version-check", "--retries", "2", "--timeout", "60", "-d", wheelDir];
-    log(`  pip download tensorflow-cpu==${w.version} (Python ${w.python}, ${w.platforms[0]}) into ${path.relative(root, wheelDir)}/ …`);
-    const started = Date.now();
-    const pip = run(py, argv, { logName: `pip-download-${w.version}.log` });
-    const got = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
-    if (pip.ok && got) {
-      const size = fs.statSync(path.join(wheelDir, got)).size;
-      const seconds = (Date.now() - started) / 1000;
-      log(`  downloaded ${got}: ${mib(size)} in ${seconds.toFixed(1)} s (${mib(size / seconds)}/s)`);
-      return { version: w.version, file: path.join(wheelDir, got) };
-    }
-    const reason = pip.output.split("\n").filter((l) => /ERROR|error/.test(l)).join(" | ") || tail(pip.output, 3);
-    failures.push(`tensorflow-cpu==${w.version}: ${reason}`);
-    log(`  could not download tensorflow-cpu==${w.version}: ${reason}`);
+  const cached = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
+  if (cached) {
+    log(`  cached wheel ${cached} (${mib(fs.statSync(path.join(wheelDir, cached)).size)})`);
+    return { version: w.version, file: path.join(wheelDir, cached) };
   }
-  throw new Error(`no TensorFlow wheel could be downloaded:\n  ${failures.join("\n  ")}`);
+  const argv = ["-m", "pip", "download", `tensorflow-cpu==${w.version}`, "--no-deps", "--only-binary=:all:",
+    "--implementation", "cp", "--python-version", w.python, ...w.platforms.flatMap((p) => ["--platform", p]),
+    "--disable-pip-version-check", "--retries", "2", "--timeout", "60", "-d", wheelDir];
+  log(`  pip download tensorflow-cpu==${w.version} (Python ${w.python}, ${w.platforms[0]}) into ${path.relative(root, wheelDir)}/ …`);
+  const started = Date.now();
+  const pip = run(python(), argv, { logName: `pip-download-${w.version}.log` });
+  const got = fs.readdirSync(wheelDir).find((f) => f.startsWith(`tensorflow_cpu-${w.version}-`) && f.endsWith(".whl"));
+  if (pip.ok && got) {
+    const size = fs.statSync(path.join(wheelDir, got)).size;
+    const seconds = (Date.now() - started) / 1000;
+    log(`  downloaded ${got}: ${mib(size)} in ${seconds.toFixed(1)} s (${mib(size / seconds)}/s)`);
+    return { version: w.version, file: path.join(wheelDir, got) };
+  }
+  const reason = pip.output.split("\n").filter((l) => /ERROR|error/.test(l)).join(" | ") || tail(pip.output, 3);
+  throw new Error(`could not download tensorflow-cpu==${w.version}: ${reason}`);
 }
 
 interface Extracted {
@@ -482,10 +532,46 @@ function verifyParity(bench: boolean): void {
   log(`  ${vae.every((r) => r.ok) ? "ok  " : "FAIL"} vae params after one SGD step: ${vae.length} tensors, worst ${worstVae.name} max|Δ| ${worstVae.maxAbsDiff.toExponential(2)} ≤ ${worstVae.bound.toExponential(2)}`);
   const failed = rows.filter((r) => !r.ok);
   if (failed.length) throw new Error(`native and wasm disagree beyond float32 tolerance on ${failed.map((r) => r.name).join(", ")}`);
+  // The trainer's graph step (one TensorFlow graph per step) against its eager step.
+  const graph = native.result.graph;
+  if (!graph || "unavailable" in graph) throw new Error(`no graph step on tfjs-node: ${graph ? graph.unavailable : "the probe did not try one"}`);
+  const worst = graph.rows.reduce((w, r) => (r.maxAbsDiff / (r.bound || 1) > w.maxAbsDiff / (w.bound || 1) ? r : w), graph.rows[0]);
+  const graphOk = graph.rows.every((r) => r.ok);
+  log(`  ${graphOk ? "ok  " : "FAIL"} graph step vs eager step, 3 steps: losses, ${graph.rows.length - 1} weight and Adam tensors, worst ${worst.name} max|Δ| ${worst.maxAbsDiff.toExponential(2)} ≤ ${worst.bound.toExponential(2)}`);
+  if (!graphOk) throw new Error(`the graph step and the eager step disagree beyond float32 round-off on ${graph.rows.filter((r) => !r.ok).map((r) => r.name).join(", ")}`);
   if (bench && native.result.bench && wasm.result.bench) {
     const n = native.result.bench, w = wasm.result.bench;
     log(`  training throughput (dense VAE 784-256-16, batch ${n.batch}, Adam): tensorflow ${n.examplesPerSecond.toFixed(0)} examples/s, wasm ${w.examplesPerSecond.toFixed(0)} examples/s (×${(n.examplesPerSecond / w.examplesPerSecond).toFixed(1)})`);
   }
+}
+
+/** From one wheel to a tfjs-node that loads and agrees with wasm (and its graph step with its eager step). */
+async function buildFromWheel(w: (typeof WHEELS)[number]): Promise<void> {
+  const wheel = await step("wheel", () => downloadWheel(w));
+  const ex = await step("extract", () => extractWheel(wheel));
+  const choice = await step("symbols", () => {
+    const needed = neededSymbols(path.join(ex.dir, "tensorflow", "include"));
+    log(`  the addon's sources call ${needed.length} TF_/TFE_ C API functions`);
+    return chooseLibrary(ex, needed);
+  });
+  const stub = await step("python-stub", () => {
+    if (!choice.pythonSymbols.length) {
+      log(`  ${path.basename(choice.library)} needs no CPython symbols`);
+      return null;
+    }
+    const file = buildPythonStub(choice.pythonSymbols, path.join(ex.dir, "stub"));
+    log(`  ${path.basename(choice.library)} refers to ${choice.pythonSymbols.length} CPython symbols: stand-ins in ${path.relative(root, file)}`);
+    return file;
+  });
+  await step("stage", () => stageDeps(ex, choice, stub));
+  const addon = await step("build", () => buildAddon(stub));
+  await step("link-check", () => checkAddonSymbols(addon));
+  await step("load", () => {
+    const check = nativeLoads();
+    if (!check.ok) throw new Error(`the addon was built but does not load: ${check.reason}`);
+    log(`  require("@tensorflow/tfjs-node") works; backend "tensorflow" registered`);
+  });
+  await step("parity", () => verifyParity(!args.has("--no-bench")));
 }
 
 function removeEverything(): void {
@@ -507,6 +593,7 @@ async function main(): Promise<number> {
   }
   let installedNow = false;
   try {
+    if (fs.existsSync(path.join(pkgDir, "dist"))) await step("patch", patchStep);
     const loads = await step("check", () => nativeLoads());
     if (loads.ok && !args.has("--force")) {
       log(`@tensorflow/tfjs-node already loads (${path.relative(root, addonPath())}); nothing to do (--force rebuilds)`);
@@ -515,6 +602,7 @@ async function main(): Promise<number> {
     if (!loads.ok) log(`  tfjs-node does not load yet: ${loads.reason || "not installed"}`);
 
     installedNow = await step("package", () => installPackage());
+    if (installedNow) await step("patch", patchStep);
 
     const mirrors = mirrorConfigured();
     let done = false;
@@ -535,33 +623,26 @@ async function main(): Promise<number> {
     }
 
     if (!done) {
-      const wheel = await step("wheel", () => downloadWheel());
-      const ex = await step("extract", () => extractWheel(wheel));
-      const choice = await step("symbols", () => {
-        const needed = neededSymbols(path.join(ex.dir, "tensorflow", "include"));
-        log(`  the addon's sources call ${needed.length} TF_/TFE_ C API functions`);
-        return chooseLibrary(ex, needed);
-      });
-      const stub = await step("python-stub", () => {
-        if (!choice.pythonSymbols.length) {
-          log(`  ${path.basename(choice.library)} needs no CPython symbols`);
-          return null;
+      // Each wheel in turn, until one builds, loads and passes the parity checks.
+      const choices = await step("wheels", () => wheelChoices());
+      const failures: string[] = [];
+      for (const [i, w] of choices.entries()) {
+        try {
+          await buildFromWheel(w);
+          done = true;
+          break;
+        } catch (error) {
+          const at = error instanceof StepError ? error.step : "unexpected";
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push(`tensorflow-cpu ${w.version}, step "${at}": ${message}`);
+          removeAddon();
+          if (i + 1 < choices.length) log(`  tensorflow-cpu ${w.version} failed at step "${at}" (${message.split("\n")[0]}); trying ${choices[i + 1].version}`);
         }
-        const file = buildPythonStub(choice.pythonSymbols, path.join(ex.dir, "stub"));
-        log(`  ${path.basename(choice.library)} refers to ${choice.pythonSymbols.length} CPython symbols: stand-ins in ${path.relative(root, file)}`);
-        return file;
-      });
-      await step("stage", () => stageDeps(ex, choice, stub));
-      const addon = await step("build", () => buildAddon(stub));
-      await step("link-check", () => checkAddonSymbols(addon));
-      await step("load", () => {
-        const check = nativeLoads();
-        if (!check.ok) throw new Error(`the addon was built but does not load: ${check.reason}`);
-        log(`  require("@tensorflow/tfjs-node") works; backend "tensorflow" registered`);
-      });
+      }
+      if (!done) throw new StepError("wheels", choices.length ? `no wheel gave a working tfjs-node:\n  ${failures.join("\n  ")}` : "no wheel can be used on this system");
+    } else {
+      await step("parity", () => verifyParity(!args.has("--no-bench")));
     }
-
-    await step("parity", () => verifyParity(!args.has("--no-bench")));
     const total = (Date.now() - started) / 1000;
     log(`finished in ${total.toFixed(1)} s (${timings.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(", ")}); cache .venv-native/ holds ${mib(dirSize(cacheDir))}`);
     log(`tfjs-node now loads: initBackend() picks "tensorflow" (VAE_BACKEND=wasm forces wasm)`);

@@ -12,11 +12,11 @@
  * the optional PyTorch reference for `npm run bench`), --browser (make sure Debian's
  * Chromium and CJK fonts are there for the browser tests; `npm test` passes it).
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { paths, venvPython } from "./paths";
+import { run } from "./proc";
 
 const args = new Set(process.argv.slice(2));
 const quiet = args.has("--quiet");
@@ -27,16 +27,6 @@ class SetupError extends Error {}
 
 function say(found: boolean, line: string): void {
   if (!quiet || !found) console.log(`setup: ${line}`);
-}
-
-function run(cmd: string, argv: string[], options: { log?: string; cwd?: string } = {}): { ok: boolean; output: string } {
-  const result = spawnSync(cmd, argv, { cwd: options.cwd ?? paths.root, encoding: "utf8", maxBuffer: 64 << 20 });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`;
-  if (options.log) {
-    fs.mkdirSync(path.dirname(options.log), { recursive: true });
-    fs.writeFileSync(options.log, `$ ${cmd} ${argv.join(" ")}\n${output}`);
-  }
-  return { ok: result.status === 0, output };
 }
 
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex").slice(0, 16);

@@ -19,6 +19,7 @@ import * as path from "path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { paths } from "./paths";
 import { ArgumentError } from "../src/errors";
+import { progressBar } from "../src/platform";
 import type { CheckpointError } from "../src/vae/checkpoint";
 import type { TrainMeta } from "../src/vae/trainer";
 
@@ -122,6 +123,8 @@ async function loadSplit(data: string, testFraction: number) {
   return data === "mnist" ? loadDefaultDigits({ testFraction }) : loadIdxFolder(data);
 }
 
+const PROGRESS_FORMAT = "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | −ELBO {loss} nats | {rate} ex/s";
+
 /** A failure the command line has already phrased in full. */
 class CliError extends Error {}
 
@@ -178,16 +181,10 @@ async function runTrain(opts: Record<string, any>): Promise<void> {
 }
 
 async function train(opts: Record<string, any>, dir: string): Promise<void> {
-  const { holdsRun, inspectCheckpointDir, prepareCheckpointDir, readCheckpointInfo } = await import("../src/vae/checkpoint");
-  // The folder first: a run is never started where it would overwrite another, nor trained for an epoch it cannot save.
-  const run = asOption("--checkpoint-dir", () => inspectCheckpointDir(dir));
-  if (!opts.resume && holdsRun(run)) {
-    const what = run.epochFolder ? "is an epoch folder of a run" : `already holds a run (${run.epochs.join(", ") || "latest.json"})`;
-    throw new CliError(`--checkpoint-dir: ${dir} ${what}; continue it with --resume, or pass another --checkpoint-dir for a new run`);
-  }
-  if (opts.resume && !holdsRun(run)) {
-    throw new CliError(`--resume: ${dir} holds no checkpoint; leave out --resume to start a new run there`);
-  }
+  const { prepareCheckpointDir, readCheckpointInfo, settleRunFolder } = await import("../src/vae/checkpoint");
+  // The folder first, by the trainer's own rule: a run is never started where it would
+  // overwrite another, nor trained for an epoch it cannot save.
+  const run = asOption("--checkpoint-dir", () => settleRunFolder(dir, opts.resume, { resume: "--resume", folder: "--checkpoint-dir" }));
   if (opts.resume) {
     const info = readCheckpointInfo<TrainMeta>(dir);
     settleData(opts, info.meta.data?.source, info.path, "resume");
@@ -209,7 +206,7 @@ async function train(opts: Record<string, any>, dir: string): Promise<void> {
     checkpointDir: dir,
     resume: opts.resume,
     dataSource: dataSourceOf(opts),
-    progress: opts.progress && Boolean(process.stdout.isTTY),
+    progress: opts.progress && process.stdout.isTTY ? progressBar({ format: PROGRESS_FORMAT }) : undefined,
     onEpoch: (r) => {
       console.log(
         `epoch ${r.epoch}: train −ELBO ${r.trainNegElbo.toFixed(2)}, test −ELBO ${r.testNegElbo?.toFixed(2)} ` +

@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "./errors";
+import { graphStepSetting } from "./fast/graph-step";
 import { backendOverride, backends } from "./platform";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu" | "webgpu" | "webgl";
@@ -19,6 +20,8 @@ export interface BackendInfo {
   skipped: string[];
   /** Threads the backend computes with (wasm and cpu: what tfjs reports; native: TensorFlow's own pool). */
   threads?: number;
+  /** On tfjs-node: whether the trainer runs its step as one graph (src/fast/graph-step.ts) or eagerly, and why eagerly. */
+  step?: { kind: "graph" | "eager"; why?: string };
 }
 
 let chosen: BackendInfo | null = null;
@@ -52,6 +55,10 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
       chosen = { name: candidate.name as BackendName, skipped };
       const threads = candidate.threads?.();
       if (threads) chosen.threads = threads;
+      if (candidate.name === "tensorflow") {
+        const graph = graphStepSetting();
+        chosen.step = graph.use ? { kind: "graph" } : { kind: "eager", why: graph.why };
+      }
       if (!options.quiet) console.log(describeBackend(chosen));
       return chosen;
     } catch (error) {
@@ -63,6 +70,7 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
 
 export function describeBackend(info: BackendInfo): string {
   const threads = info.threads ? `, ${info.threads} thread${info.threads > 1 ? "s" : ""}` : "";
+  const step = info.step ? ` (${info.step.kind} step${info.step.why ? `: ${info.step.why}` : ""})` : "";
   const why = info.skipped.length ? ` (skipped ${info.skipped.map((s) => s.split(":")[0]).join(", ")})` : "";
-  return `tfjs backend: ${info.name}${threads}${why}`;
+  return `tfjs backend: ${info.name}${step}${threads}${why}`;
 }

@@ -97,7 +97,11 @@ export interface VectorWithStdError {
 }
 
 /** Both sides exact in float64: equal up to round-off of terms of size `scale` (default: the larger side, or 1). */
-export interface RoundOffSides { lhs: number; rhs: number; scale?: number }
+export interface RoundOffSides {
+  lhs: number;
+  rhs: number;
+  scale?: number;
+}
 /** Two computations that agree up to a known error `within`; `why` says where that bound comes from. */
 export interface BoundSides {
   lhs: number;
@@ -112,18 +116,40 @@ export interface BoundSides {
  * estimate whose SE is itself round-off (every draw gave the same number). A vector
  * estimate must hold in every coordinate.
  */
-export interface StandardErrorSides { estimate: WithStdError | VectorWithStdError; reference: number | ArrayLike<number>; floor?: number }
+export interface StandardErrorSides {
+  estimate: WithStdError | VectorWithStdError;
+  reference: number | ArrayLike<number>;
+  floor?: number;
+}
 /**
  * lhs ≤ rhs (at-most) or lhs ≥ rhs (at-least), allowing a `slack` (say `why`: round-off …)
  * or `stdError`: 4 SE of the noisy side.
  */
-export interface InequalitySides { lhs: number; rhs: number; slack?: number; why?: string; stdError?: number }
+export interface InequalitySides {
+  lhs: number;
+  rhs: number;
+  slack?: number;
+  why?: string;
+  stdError?: number;
+}
 /** lhs > rhs, by more than 4 standard errors of the difference when `stdError` is given. */
-export interface ExceedsSides { lhs: number; rhs: number; stdError?: number }
+export interface ExceedsSides {
+  lhs: number;
+  rhs: number;
+  stdError?: number;
+}
 /** A sequence that rises or falls; with the standard errors of independent estimates, wiggles within 4 SE pass. */
-export interface MonotoneSides { values: readonly number[]; direction: "increasing" | "decreasing"; stdErrors?: readonly number[]; labels?: readonly string[] }
+export interface MonotoneSides {
+  values: readonly number[];
+  direction: "increasing" | "decreasing";
+  stdErrors?: readonly number[];
+  labels?: readonly string[];
+}
 /** Bit-for-bit equality. */
-export interface EqualSides { lhs: number; rhs: number }
+export interface EqualSides {
+  lhs: number;
+  rhs: number;
+}
 
 /** The two sides and the rule that compares them. */
 export type Comparison =
@@ -200,7 +226,14 @@ function roundOff(s: RoundOffSides): Verdict {
   const within = ROUND_OFF_ULPS * Number.EPSILON * scale;
   const residual = Math.abs(lhs - rhs);
   return finiteOnly(
-    { lhs, rhs, residual, tolerance: `|Δ| ≤ ${ROUND_OFF_ULPS} ε·${num(scale)} = ${num(within)} (float64 round-off)`, pass: residual <= within, used: residual / within },
+    {
+      lhs,
+      rhs,
+      residual,
+      tolerance: `|Δ| ≤ ${ROUND_OFF_ULPS} ε·${num(scale)} = ${num(within)} (float64 round-off)`,
+      pass: residual <= within,
+      used: residual / within,
+    },
     { lhs, rhs, scale },
   );
 }
@@ -213,7 +246,10 @@ function bound(s: BoundSides): Verdict {
   const why = requireText("why", s.why);
   const residual = s.relative ? Math.abs(lhs - rhs) / Math.max(Math.abs(lhs), Math.abs(rhs), 1) : Math.abs(lhs - rhs);
   const measure = s.relative ? "relative |Δ|" : "|Δ|";
-  return finiteOnly({ lhs, rhs, residual, tolerance: `${measure} ≤ ${num(within)} (${why})`, pass: residual <= within, used: residual / within }, { lhs, rhs, within });
+  return finiteOnly(
+    { lhs, rhs, residual, tolerance: `${measure} ≤ ${num(within)} (${why})`, pass: residual <= within, used: residual / within },
+    { lhs, rhs, within },
+  );
 }
 
 function isVector(e: WithStdError | VectorWithStdError): e is VectorWithStdError {
@@ -365,7 +401,14 @@ function monotone(s: MonotoneSides): Verdict {
     : `every step ${way} (worst: ${label(worst)} → ${label(worst + 1)})`;
   const bad = [...values, ...(ses ?? [])].find((v) => !Number.isFinite(v));
   return finiteOnly(
-    { lhs: values[worst + 1], rhs: values[worst], residual: values[worst + 1] - values[worst], tolerance, pass: ses ? worstScore >= -k : worstScore > 0, used: -worstScore },
+    {
+      lhs: values[worst + 1],
+      rhs: values[worst],
+      residual: values[worst + 1] - values[worst],
+      tolerance,
+      pass: ses ? worstScore >= -k : worstScore > 0,
+      used: -worstScore,
+    },
     { [ses ? "a value or SE" : "a value"]: bad ?? 0 },
   );
 }
@@ -398,7 +441,10 @@ function decide(c: Comparison): Verdict {
     case "equal":
       return equal(c);
     default:
-      throw new ArgumentError("rule", `must be one of round-off, bound, standard-errors, at-most, at-least, exceeds, monotone, equal; got ${String((c as { rule: unknown }).rule)}`);
+      throw new ArgumentError(
+        "rule",
+        `must be one of round-off, bound, standard-errors, at-most, at-least, exceeds, monotone, equal; got ${String((c as { rule: unknown }).rule)}`,
+      );
   }
 }
 
@@ -520,7 +566,8 @@ export function checkEvery(claim: string, cases: readonly { label: string; row: 
   requireText("claim", claim);
   if (!Array.isArray(cases) || cases.length === 0) throw new ArgumentError("cases", "must be a non-empty array of {label, row}");
   cases.forEach((c, i) => {
-    if (c === null || typeof c !== "object" || !usedShare.has(c.row)) throw new ArgumentError(`cases[${i}].row`, "must be a row built by a check (checkWithinSE, checkClose, …)");
+    if (c === null || typeof c !== "object" || !usedShare.has(c.row))
+      throw new ArgumentError(`cases[${i}].row`, "must be a row built by a check (checkWithinSE, checkClose, …)");
   });
   markShown(cases.map((c) => c.row));
   const failing = cases.find((c) => !c.row.pass);

@@ -1,13 +1,14 @@
 /**
  * Source notebooks are committed clean: valid nbformat, no outputs or execution
  * counts, the tslab kernelspec, and cell ids. Checked by nbformat itself (Python),
- * and independently here by reading the JSON.
+ * and independently here by reading the JSON. And CONTRIBUTING.md's text round trip
+ * (jupytext) gives a notebook back as it was, with an edit landing in its cell only.
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { paths, venvPython } from "../scripts/paths";
+import { paths, venvBin, venvPython } from "../scripts/paths";
 import { listNotebooks } from "../scripts/workbook";
 
 describe("source notebooks are clean", () => {
@@ -48,5 +49,39 @@ describe("source notebooks are clean", () => {
   it("the project's cleaner agrees (scripts/nbtool.py check)", () => {
     const result = spawnSync(venvPython(), [path.join(paths.scripts, "nbtool.py"), "check"], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
+
+  it("jupytext's text round trip gives each notebook back unchanged and clean; an edit lands in its own cell", function () {
+    this.timeout(60_000);
+    // Under the project, as CONTRIBUTING.md's recipe works (in build/), so pyproject.toml's settings apply.
+    fs.mkdirSync(paths.build, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(paths.build, "round-trip-"));
+    try {
+      const copies = notebooks.map((f) => path.join(dir, path.basename(f)));
+      for (const [i, f] of notebooks.entries()) fs.copyFileSync(f, copies[i]);
+      const jupytext = (...argv: string[]) => {
+        const result = spawnSync(venvBin("jupytext"), argv, { cwd: paths.root, encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+      };
+      jupytext("--to", "ts:percent", ...copies);
+      const texts = copies.map((f) => f.replace(/\.ipynb$/, ".ts"));
+      // An edit to the first notebook's first Markdown cell, as an author makes it in the text.
+      const first = fs.readFileSync(texts[0], "utf8");
+      const heading = /^\/\/ # (.+)$/m.exec(first)!;
+      fs.writeFileSync(texts[0], first.replace(heading[0], `${heading[0]} (edited)`));
+      jupytext("--update", "--to", "ipynb", ...texts);
+      for (const [i, f] of notebooks.entries()) {
+        if (i > 0) assert.equal(fs.readFileSync(copies[i], "utf8"), fs.readFileSync(f, "utf8"), `${path.basename(f)} changed in the round trip`);
+      }
+      const before = JSON.parse(fs.readFileSync(notebooks[0], "utf8"));
+      const after = JSON.parse(fs.readFileSync(copies[0], "utf8"));
+      const edited = before.cells.findIndex((c: { source: string[] }) => c.source.join("").includes(heading[1]));
+      before.cells[edited].source[0] = before.cells[edited].source[0].replace(heading[1], `${heading[1]} (edited)`);
+      assert.deepEqual(after, before, "the edit did not land in its cell alone");
+      const check = spawnSync(venvPython(), [path.join(paths.scripts, "nbtool.py"), "check", ...copies], { encoding: "utf8" });
+      assert.equal(check.status, 0, check.stdout);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,13 +6,30 @@
  * row unless strict checks are off.
  */
 import { strict as assert } from "node:assert";
-import { assertArgumentError } from "./support/assert";
 import {
-  CHECKS_METADATA, ClaimFailedError, ROUND_OFF_ULPS, STANDARD_ERRORS, check, checkAtLeast, checkAtMost, checkClose, checkEqual, checkEvery,
-  checkExceeds, checkMonotone, checkRoundOff, checkWithinSE, markShown, setStrictChecks, strictChecks, unshownChecks, type CheckRow,
+  CHECKS_METADATA,
+  type CheckRow,
+  ClaimFailedError,
+  check,
+  checkAtLeast,
+  checkAtMost,
+  checkClose,
+  checkEqual,
+  checkEvery,
+  checkExceeds,
+  checkMonotone,
+  checkRoundOff,
+  checkWithinSE,
+  markShown,
+  ROUND_OFF_ULPS,
+  STANDARD_ERRORS,
+  setStrictChecks,
+  strictChecks,
+  unshownChecks,
 } from "../src/judge";
 import { ledgerRow } from "../src/ledger";
-import { setDisplaySink, show, type RichDisplay } from "../src/notebook";
+import { type RichDisplay, setDisplaySink, show } from "../src/notebook";
+import { assertArgumentError } from "./support/assert";
 
 const at = { tag: "t", method: "test" };
 
@@ -139,7 +156,11 @@ describe("the judge: its rules", () => {
 
   it("check: the general form; `also` comparisons must hold too and are named in the tolerance", () => {
     const row = check("gap and KL", {
-      ...at, rule: "exceeds", lhs: 2, rhs: 1, stdError: 0.1,
+      ...at,
+      rule: "exceeds",
+      lhs: 2,
+      rhs: 1,
+      stdError: 0.1,
       also: [{ label: "gap = KL", rule: "standard-errors", estimate: { value: 1, stdError: 0.1 }, reference: 1.05 }],
       details: { exactGap: 1.05 },
     });
@@ -155,7 +176,10 @@ describe("the judge: its rules", () => {
   });
 
   it("every: passes only if every case does; shows the closest case, or the first failing one", () => {
-    const cases = [0.5, 2, 3.5].map((z) => ({ label: `z = ${z}`, row: checkWithinSE("mc", { ...at, estimate: { value: 1 + z * 0.01, stdError: 0.01 }, reference: 1 }) }));
+    const cases = [0.5, 2, 3.5].map((z) => ({
+      label: `z = ${z}`,
+      row: checkWithinSE("mc", { ...at, estimate: { value: 1 + z * 0.01, stdError: 0.01 }, reference: 1 }),
+    }));
     const all = checkEvery("every estimate agrees", cases);
     assert.deepEqual([all.pass, all.title, all.rule, all.lhs], [true, "every estimate agrees", "every", 1.035]);
     assert.match(all.method, /^closest case: z = 3\.5; /);
@@ -171,7 +195,13 @@ describe("the judge: its rules", () => {
 
 describe("the judge: every row counts until it is shown", () => {
   const shown: { html: string; metadata?: Record<string, unknown> }[] = [];
-  const capture: RichDisplay = { html: (html, metadata) => void shown.push({ html, metadata }), svg: () => undefined, png: () => undefined, markdown: () => undefined, text: () => undefined };
+  const capture: RichDisplay = {
+    html: (html, metadata) => void shown.push({ html, metadata }),
+    svg: () => undefined,
+    png: () => undefined,
+    markdown: () => undefined,
+    text: () => undefined,
+  };
   beforeEach(() => {
     markShown(unshownChecks());
     shown.length = 0;
@@ -183,7 +213,10 @@ describe("the judge: every row counts until it is shown", () => {
     const row = checkAtLeast("kl ≥ 0", { ...at, lhs: 0.2, rhs: 0 });
     assert.deepEqual(unshownChecks(), [row]);
     const runnerView = (globalThis as Record<symbol, { unshown(): Record<string, unknown>[] }>)[Symbol.for(CHECKS_METADATA)];
-    assert.deepEqual(runnerView.unshown().map((r) => [r.tag, r.title, r.pass]), [["t", "kl ≥ 0", true]]);
+    assert.deepEqual(
+      runnerView.unshown().map((r) => [r.tag, r.title, r.pass]),
+      [["t", "kl ≥ 0", true]],
+    );
     show.ledger([row]);
     assert.deepEqual(unshownChecks(), []);
   });
@@ -204,7 +237,13 @@ describe("the judge: every row counts until it is shown", () => {
     }
     const sent = shown[0].metadata![CHECKS_METADATA] as Record<string, unknown>[];
     assert.equal(JSON.stringify(sent), JSON.stringify(JSON.parse(JSON.stringify(sent))), "plain JSON");
-    assert.deepEqual(sent.map((r) => [r.tag, r.pass, r.rule, r.kind, r.part]), [["5.10", true, "bound", "identity", 1], ["t", false, "standard-errors", undefined, undefined]]);
+    assert.deepEqual(
+      sent.map((r) => [r.tag, r.pass, r.rule, r.kind, r.part]),
+      [
+        ["5.10", true, "bound", "identity", 1],
+        ["t", false, "standard-errors", undefined, undefined],
+      ],
+    );
     assert.deepEqual([sent[0].lhs, sent[0].rhs], [rows[0].lhs, rows[0].rhs]);
     assert.deepEqual([sent[1].lhs, sent[1].stdError], ["-Infinity", "Infinity"]);
     assert.match(shown[0].html, /<tr class="fail">/);
@@ -213,7 +252,13 @@ describe("the judge: every row counts until it is shown", () => {
 
 describe("the judge: strict by default", () => {
   const shown: string[] = [];
-  const capture: RichDisplay = { html: (s) => void shown.push(s), svg: () => undefined, png: () => undefined, markdown: () => undefined, text: () => undefined };
+  const capture: RichDisplay = {
+    html: (s) => void shown.push(s),
+    svg: () => undefined,
+    png: () => undefined,
+    markdown: () => undefined,
+    text: () => undefined,
+  };
   let failing: CheckRow;
   const saved = process.env.WORKBOOK_STRICT_CHECKS;
 

@@ -3,11 +3,11 @@
  * every row can fail — moving its left-hand side before the judge sees it turns it red.
  */
 import { strict as assert } from "node:assert";
+import { check, markShown, unshownChecks } from "../src/judge";
+import { formatLedger, LEDGER_TAGS, LEDGERS, type LedgerRow, ledgerRow, ledgerTags, runLedger } from "../src/ledger";
+import { PART1_LEDGER } from "../src/ledger/part1";
 import { assertArgumentError } from "./support/assert";
 import { perturbLeft } from "./support/perturb";
-import { check, markShown, unshownChecks } from "../src/judge";
-import { LEDGERS, LEDGER_TAGS, formatLedger, ledgerRow, ledgerTags, runLedger, type LedgerRow } from "../src/ledger";
-import { PART1_LEDGER } from "../src/ledger/part1";
 
 /** Entry `tag` of part 1 judged with its left-hand side moved by `relative`. */
 function perturbedRow(tag: string, relative: number): LedgerRow {
@@ -26,7 +26,10 @@ describe("equation ledger", () => {
       rows.map((r) => r.tag),
       ["3.1", "3.2", "3.3", "3.4", "4.1", "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "6"],
     );
-    assert.deepEqual(LEDGER_TAGS, rows.map((r) => r.tag));
+    assert.deepEqual(
+      LEDGER_TAGS,
+      rows.map((r) => r.tag),
+    );
     assert.ok(rows.every((r) => r.part === 1));
   });
 
@@ -51,7 +54,10 @@ describe("equation ledger", () => {
       if (r.kind === "monte-carlo") assert.ok(r.rule === "standard-errors" && r.stdError! > 0 && /SE/.test(r.tolerance), r.tag);
       if (r.kind === "inequality") assert.ok(r.rule === "exceeds" && r.residual > 4 * r.stdError! && r.residual === r.lhs - r.rhs, r.tag);
     }
-    assert.deepEqual(rows.filter((r) => r.kind === "inequality").map((r) => r.tag), ["5.4", "5.5"]);
+    assert.deepEqual(
+      rows.filter((r) => r.kind === "inequality").map((r) => r.tag),
+      ["5.4", "5.5"],
+    );
   });
 
   it("every row passes on other seeds too", () => {

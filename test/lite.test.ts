@@ -17,7 +17,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { buildLite, liteDirs } from "../scripts/build-lite";
+import { liteDirs } from "../scripts/build-lite";
+import { builtLite } from "./support/lite-site";
 import { paths } from "../scripts/paths";
 import { serveStatic, type StaticServer } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
@@ -117,7 +118,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
 
   before(async function () {
     skipWithoutChromium(this);
-    await buildLite({ quiet: true });
+    await builtLite();
     // Under a sub-path, as a blog would host it.
     site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
     browser = await launchChromium({ loopback: true });
@@ -289,22 +290,6 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
     assert.equal(next.text.trim(), "42");
   });
 
-  it("Kernel ▸ Interrupt stops an endless loop; the kernel says it restarted, and the next cell runs", async () => {
-    await open("01-discriminative-vs-generative");
-    const count = await typeNewCell(page, "let spins = 0;\nwhile (true) spins++;");
-    await page.waitForFunction((panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "busy", notebookPanel);
-    await page.waitForTimeout(500);
-    await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Kernel$/ }).click();
-    await page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", { hasText: /^Interrupt Kernel$/ }).click();
-    await waitForCellsDone(page, 30_000);
-    const stopped = (await readCells(page))[count];
-    assert.match(stopped.text, /Interrupted: the running cell was stopped by restarting the kernel's worker/);
-    const fresh = await appendAndRun("typeof spins");
-    assert.equal(fresh.text.trim(), "undefined", "the restarted worker starts with no names");
-    const next = await appendAndRun("6 * 7");
-    assert.equal(next.text.trim(), "42");
-  });
-
   it("Kernel ▸ Restart Kernel starts a fresh worker: names are gone, cells run again", async () => {
     await open("01-discriminative-vs-generative");
     const before = await appendAndRun("const remembered = 7;\nremembered");
@@ -320,7 +305,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
   });
 
   it("the library on its own in the page: Node's digits and split, and a clean fall back to WebAssembly", async () => {
-    const lib = `${site!.url}extensions/vae-workbook-kernel/static/vae-workbook/vae-workbook.js`;
+    const lib = `${site!.url}modules/vae-workbook.js`;
     await page.goto(`${site!.url}lab/index.html`);
     // Written as a string: the test file's own compiled functions do not exist in the page.
     const got = (await page.evaluate(`(async () => {

@@ -2,7 +2,8 @@
  * Native TensorFlow (tfjs-node, built by `npm run setup:native`) against the wasm
  * backend: the same seeded matmul, gradient and tiny-VAE SGD step, each run in its own
  * process with VAE_BACKEND forcing the backend, must agree within float32 tolerance
- * (PARITY_RTOL / PARITY_ATOL, justified in scripts/native-parity-probe.ts).
+ * (PARITY_RTOL / PARITY_ATOL, justified in scripts/native-parity-probe.ts); on the native
+ * side, the trainer's graph step must agree with its eager step (GRAPH_EAGER_RTOL).
  * Skips when tfjs-node does not load here, so `npm test` never fails for want of it.
  */
 import { strict as assert } from "node:assert";
@@ -49,6 +50,13 @@ describe("native TensorFlow backend parity with wasm", function () {
   it("one SGD step of a tiny dense VAE agrees: loss before, loss after, every parameter", () => {
     check((n) => n.startsWith("vae"));
     assert.equal(rows.filter((r) => r.name.startsWith("vae.")).length, 10);
+  });
+
+  it("on tfjs-node, three graph steps agree with three eager steps: losses, every weight and Adam slot", () => {
+    const graph = native.graph;
+    assert.ok(graph && "rows" in graph, `no graph step: ${graph && "unavailable" in graph ? graph.unavailable : "not tried"}`);
+    assert.equal(graph.rows.length, 1 + 10 + 21, "the losses, 10 weights (5 layers), Adam's step count and 10 + 10 moments");
+    assert.deepEqual(graph.rows.filter((r) => !r.ok).map((r) => `${r.name}: max|Δ| ${r.maxAbsDiff.toExponential(2)} > ${r.bound.toExponential(2)}`), []);
   });
 
   it("the step lowers the negative ELBO on both backends", () => {

@@ -36,7 +36,9 @@ async function ensurePage(notebook: string): Promise<string> {
   const page = path.join(outDirs.html, `${name}.html`);
   const executed = path.join(outDirs.notebooks, `${name}.ipynb`);
   const fresh = (f: string) => fs.existsSync(f) && mtime(f) >= mtime(notebook);
-  if (!fresh(page) || !fresh(executed)) {
+  // An executed copy from before the runner handed the exporter its publication (scripts/publish.ts) is run again.
+  const published = () => JSON.parse(fs.readFileSync(executed, "utf8")).metadata?.workbook?.runInBrowser !== undefined;
+  if (!fresh(page) || !fresh(executed) || !published()) {
     const result = await executeNotebook(notebook);
     assert.ok(result.html, result.error ? describeError(name, result) : `${name}: no page`);
     return page;
@@ -186,6 +188,8 @@ describe("exported pages work offline in Chromium", function () {
       assert.match(m![1], /^createdAt: \d{4}-\d{2}-\d{2}$/m);
       assert.match(m![1], /^categories:\n(  - .+\n?)+/m);
       assert.match(m![1], /^tags:\n(  - .+\n?)+/m);
+      // Then the link to the notebook in the browser edition, where build/ puts it.
+      assert.equal(text.slice(m![0].length).split("\n")[0], `[▶ 在浏览器中运行 / Run in your browser](../lite/lab/index.html?path=${path.basename(notebook)})`);
       const source = JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { cell_type: string; source: string | string[] }[] };
       const code = source.cells.filter((c) => c.cell_type === "code" && [c.source].flat().join("").trim()).length;
       assert.equal((text.match(/^```typescript$/gm) ?? []).length, code, `${name}.md: code blocks`);
@@ -305,6 +309,8 @@ describe("exported pages work offline in Chromium", function () {
       assert.doesNotMatch(html, /<(script|img|iframe|link|source|video|audio|embed|object)\b[^>]*\s(src|href|data)\s*=\s*["']?\s*(https?:|file:|\/\/)/i, "the page loads from a network or file:// URL");
       assert.doesNotMatch(html, /url\(\s*["']?(https?:|file:|\/\/)/i, "the page's CSS loads from a network or file:// URL");
       assert.doesNotMatch(html, /require\.min\.js|text\/x-mathjax-config|MathJax\.Hub\.Config/, "require.js or MathJax left in the page");
+      // "Run in your browser": the notebook in the browser edition, where build/ puts it beside html/.
+      assert.match(html, new RegExp(`<a class="workbook-run-in-browser" href="\\.\\./lite/lab/index\\.html\\?path=${path.basename(notebook).replace(/\./g, "\\.")}">`));
 
       const { page, report } = await openOffline(context, file);
       try {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LEDGERS, runLedger } from "../src/ledger";
 import { paths } from "../scripts/paths";
-import { renderIndex } from "../scripts/publish";
+import { publication, renderIndex } from "../scripts/publish";
 import { LEDGER_PAGE, ledgerTables, updatedLedgerPage } from "../scripts/readme";
 import { loadSeries, outputStem, partNotebooks, partOf } from "../scripts/series";
 import { listNotebooks } from "../scripts/workbook";
@@ -38,6 +38,31 @@ describe("the series configuration and what derives from the ledger", () => {
     assert.equal(outputStem(path.join(paths.notebooks, "01-a.ipynb"), two), "01-a");
     assert.equal(outputStem(path.join(paths.notebooks, "part2", "01-a.ipynb"), two), "part2-01-a");
     assert.throws(() => partOf(path.join(paths.notebooks, "elsewhere", "01-a.ipynb"), two), /no part of .*series\.json/);
+  });
+
+  it("a notebook's publication: its output name, titles, front matter and browser link, from its part", () => {
+    const two = { ...series, parts: [...series.parts, { ...series.parts[0], part: 2, title: "第二篇", tags: ["甲"], notebooks: "part2" }] };
+    // A notebook that does not exist yet has its file name as its title.
+    const pub = publication(path.join(paths.notebooks, "part2", "01-a b.ipynb"), two);
+    assert.deepEqual(pub, {
+      name: "part2-01-a b",
+      source: "part2/01-a b.ipynb",
+      part: 2,
+      partTitle: "第二篇",
+      title: "01-a b",
+      runInBrowser: { href: "../lite/lab/index.html?path=part2/01-a%20b.ipynb", label: "在浏览器中运行 / Run in your browser" },
+      post: { title: "第二篇 · 笔记 01-a b", categories: series.parts[0].categories, tags: ["甲", ...series.notebookTags] },
+    });
+    const [first] = listNotebooks();
+    assert.match(publication(first).title, /^01 · /, "the title is the notebook's first heading");
+    const saved = process.env.WORKBOOK_LITE_URL;
+    process.env.WORKBOOK_LITE_URL = "https://example.org/workbook";
+    try {
+      assert.equal(publication(first).runInBrowser.href, `https://example.org/workbook/lab/index.html?path=${path.basename(first)}`);
+    } finally {
+      if (saved === undefined) delete process.env.WORKBOOK_LITE_URL;
+      else process.env.WORKBOOK_LITE_URL = saved;
+    }
   });
 
   it("the index page lists each part in order, with its notebooks and its ledger", () => {

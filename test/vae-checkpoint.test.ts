@@ -12,12 +12,12 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
-import { ImageSet, subset } from "../src/vae/data";
-import { smallDigits } from "./support/digits";
-import { CheckpointError, checkpointIo, loadCheckpoint, saveCheckpoint } from "../src/vae/checkpoint";
-import { TrainOptions, TrainingDivergedError, trainVae } from "../src/vae/trainer";
-import { Vae } from "../src/vae/model";
 import { createAdam } from "../src/vae/adam";
+import { CheckpointError, checkpointIo, loadCheckpoint, saveCheckpoint } from "../src/vae/checkpoint";
+import { type ImageSet, subset } from "../src/vae/data";
+import { Vae } from "../src/vae/model";
+import { TrainingDivergedError, type TrainOptions, trainVae } from "../src/vae/trainer";
+import { smallDigits } from "./support/digits";
 import { deadPid, folderBytes, mountTmpfs, resizeTmpfs, unmount } from "./support/fs";
 
 const SMALL = { hidden: [32], latentDim: 3 };
@@ -29,7 +29,7 @@ describe("checkpoints when things go wrong", function () {
   let tmp: string;
   let n = 0;
   const fresh = () => path.join(tmp, `case-${++n}`);
-  const base: TrainOptions = { model: SMALL, batchSize: 128, seed: 3, progress: false };
+  const base: TrainOptions = { model: SMALL, batchSize: 128, seed: 3 };
   const listing = (dir: string) => fs.readdirSync(dir).sort();
   const temporaries = (dir: string) => listing(dir).filter((f) => f.startsWith("."));
   const latest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "latest.json"), "utf8")).checkpoint;
@@ -58,7 +58,10 @@ describe("checkpoints when things go wrong", function () {
       let steps = 0;
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, onStep: () => void steps++ }),
-        (e: Error) => e instanceof ArgumentError && e.argument === "checkpointDir" && /already holds a run \(epoch-0002, epoch-0003\); resume it/.test(e.message),
+        (e: Error) =>
+          e instanceof ArgumentError &&
+          e.argument === "checkpointDir" &&
+          /already holds a run \(epoch-0002, epoch-0003\); continue it with resume: true/.test(e.message),
       );
       assert.equal(steps, 0, "no step was trained");
       assert.deepEqual(listing(dir), before);
@@ -95,7 +98,7 @@ describe("checkpoints when things go wrong", function () {
       const dir = fresh();
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, resume: true }),
-        (e: Error) => e instanceof ArgumentError && e.argument === "resume" && /holds no checkpoint to resume/.test(e.message),
+        (e: Error) => e instanceof ArgumentError && e.argument === "resume" && /holds no checkpoint; leave out resume: true/.test(e.message),
       );
       assert.equal(fs.existsSync(dir), false, "nothing was created");
       await assert.rejects(trainVae(train, test, { ...base, resume: true }), /resume: needs a checkpointDir/);
@@ -104,13 +107,23 @@ describe("checkpoints when things go wrong", function () {
     it("resume on other training or test images is refused, naming how the run was trained", async () => {
       const dir = fresh();
       (await trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, dataSource: { data: "mnist", testFraction: 0.2 } })).model.dispose();
-      const otherTrain = subset(train, Array.from({ length: 384 }, (_, i) => 383 - i));
+      const otherTrain = subset(
+        train,
+        Array.from({ length: 384 }, (_, i) => 383 - i),
+      );
       await assert.rejects(
         trainVae(otherTrain, test, { ...base, epochs: 2, checkpointDir: dir, resume: true }),
-        (e: Error) => e instanceof ArgumentError && e.argument === "train" && /trained with \(data mnist, testFraction 0.2\); use the same data/.test(e.message),
+        (e: Error) =>
+          e instanceof ArgumentError && e.argument === "train" && /trained with \(data mnist, testFraction 0.2\); use the same data/.test(e.message),
       );
-      const otherTest = subset(test, Array.from({ length: 199 }, (_, i) => i));
-      await assert.rejects(trainVae(train, otherTest, { ...base, epochs: 2, checkpointDir: dir, resume: true }), /^ArgumentError: test: the test images differ/);
+      const otherTest = subset(
+        test,
+        Array.from({ length: 199 }, (_, i) => i),
+      );
+      await assert.rejects(
+        trainVae(train, otherTest, { ...base, epochs: 2, checkpointDir: dir, resume: true }),
+        /^ArgumentError: test: the test images differ/,
+      );
       const same = await trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, resume: true });
       assert.equal(same.resumedFrom, 1);
       same.model.dispose();
@@ -132,7 +145,10 @@ describe("checkpoints when things go wrong", function () {
       const file = path.join(tmp, "a-file");
       fs.writeFileSync(file, "not a folder");
       await refusedBeforeWork(file, /a-file is a file, not a folder$/);
-      await refusedBeforeWork(path.join(file, "sub", "dir"), /a-file\/sub\/dir cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/);
+      await refusedBeforeWork(
+        path.join(file, "sub", "dir"),
+        /a-file\/sub\/dir cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/,
+      );
     });
 
     it("a read-only parent is named before any step", async function () {
@@ -225,13 +241,16 @@ describe("checkpoints when things go wrong", function () {
     }
     const truncate = (full: string) => fs.truncateSync(full, 996);
     function assertDamaged(dir: string, file: string, problem: RegExp, intact: string | null, options = {}): void {
-      assert.throws(() => loadCheckpoint(dir, options), (e: Error) => {
-        assert.ok(e instanceof CheckpointError, String(e));
-        assert.equal(e.file, path.join(dir, file));
-        assert.match(e.problem, problem);
-        assert.equal(e.intact, intact && path.join(dir, intact));
-        return true;
-      });
+      assert.throws(
+        () => loadCheckpoint(dir, options),
+        (e: Error) => {
+          assert.ok(e instanceof CheckpointError, String(e));
+          assert.equal(e.file, path.join(dir, file));
+          assert.match(e.problem, problem);
+          assert.equal(e.intact, intact && path.join(dir, intact));
+          return true;
+        },
+      );
     }
 
     it("an empty latest.json: named, and the newest intact epoch offered", () => {
@@ -240,7 +259,12 @@ describe("checkpoints when things go wrong", function () {
     });
 
     it("a truncated weights.bin or optimizer.bin: named with its size, and the previous epoch offered", () => {
-      assertDamaged(damaged("epoch-0003/weights.bin", truncate), "epoch-0003/weights.bin", /^is damaged: 996 bytes, model.json's manifest needs \d+ \(truncated\)$/, "epoch-0002");
+      assertDamaged(
+        damaged("epoch-0003/weights.bin", truncate),
+        "epoch-0003/weights.bin",
+        /^is damaged: 996 bytes, model.json's manifest needs \d+ \(truncated\)$/,
+        "epoch-0002",
+      );
       const dir = damaged("epoch-0003/optimizer.bin", truncate);
       assertDamaged(dir, "epoch-0003/optimizer.bin", /^is damaged: 996 bytes/, "epoch-0002");
       // Evaluation does not need optimizer.bin (old code read it anyway and failed).
@@ -262,7 +286,9 @@ describe("checkpoints when things go wrong", function () {
         buf.writeFloatLE(NaN, 8);
         fs.writeFileSync(f, buf);
       });
-      assertDamaged(nan, "epoch-0003/weights.bin", /^is damaged: enc0\/kernel holds NaN at index 2; it cannot be evaluated or resumed$/, "epoch-0002", { optimizer: false });
+      assertDamaged(nan, "epoch-0003/weights.bin", /^is damaged: enc0\/kernel holds NaN at index 2; it cannot be evaluated or resumed$/, "epoch-0002", {
+        optimizer: false,
+      });
     });
 
     it("with both kept epochs damaged nothing is offered; the offered epoch folder resumes, and the run goes on from it", async () => {
@@ -289,23 +315,26 @@ describe("checkpoints when things go wrong", function () {
   });
 
   describe("divergence names the last good checkpoint only when there is one", () => {
-    const poison = (epoch: number) => (m: Vae, info: { epoch: number; step: number }) => {
-      if (info.epoch === epoch && info.step === 2) tf.tidy(() => m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN)));
-    };
-
     it("before the first save: says that no checkpoint was written", async () => {
       const dir = fresh();
       await assert.rejects(
-        trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, beforeStep: poison(1) }),
-        (e: Error) => e instanceof TrainingDivergedError && /No checkpoint was written: the run diverged before its first epoch ended\./.test(e.message),
+        trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, learningRate: 1e6 }),
+        (e: Error) =>
+          e instanceof TrainingDivergedError &&
+          /at epoch 1, step \d+\. No checkpoint was written: the run diverged before its first epoch ended\./.test(e.message),
       );
     });
 
     it("after a save: names that epoch's folder, which loads", async () => {
       const dir = fresh();
+      // Weights made NaN after epoch 1 was saved (onEpoch hands out the model): epoch 2's first step diverges.
+      const poison = (r: { epoch: number }, m: Vae) => void (r.epoch === 1 && tf.tidy(() => m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN))));
       await assert.rejects(
-        trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, beforeStep: poison(2) }),
-        (e: Error) => e instanceof TrainingDivergedError && e.message.includes(`The last good checkpoint is ${path.join(dir, "epoch-0001")}.`),
+        trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, onEpoch: poison }),
+        (e: Error) =>
+          e instanceof TrainingDivergedError &&
+          /at epoch 2, step 1\./.test(e.message) &&
+          e.message.includes(`The last good checkpoint is ${path.join(dir, "epoch-0001")}.`),
       );
       dispose(loadCheckpoint(dir));
     });

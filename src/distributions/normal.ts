@@ -12,6 +12,11 @@ import { tfjsSeed } from "../random";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
+/** ε ~ N(0, I) of this shape, seeded: the noise rsample draws (the graph step feeds the same). */
+export function standardNormalNoise(shape: number[], seed?: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, "float32", tfjsSeed(seed));
+}
+
 export class Normal extends Distribution {
   readonly loc: tf.Tensor;
   readonly scale: tf.Tensor;
@@ -64,7 +69,7 @@ export class Normal extends Distribution {
   override rsample(sampleShape: number[] = [], seed?: number): tf.Tensor {
     checkSampleShape(sampleShape);
     return tf.tidy(() => {
-      const eps = tf.randomNormal([...sampleShape, ...this.batchShape], 0, 1, "float32", tfjsSeed(seed));
+      const eps = standardNormalNoise([...sampleShape, ...this.batchShape], seed);
       return tf.add(this.loc, tf.mul(this.scale, eps));
     });
   }

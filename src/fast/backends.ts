@@ -22,6 +22,8 @@
  *     as matMul flags, and calls BatchMatMul directly (tf.matMul adds reshapes, each a
  *     kernel call). There is no fused product-plus-bias kernel.
  *   - tf.step is five kernels, sign (equal to it on a relu's output) one; tf.softplus is one.
+ *   - So the trainer runs a whole step as one TensorFlow graph there (graph-step.ts): one
+ *     call per step instead of ~150. VAE_GRAPH=0 keeps the eager step.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -29,3 +31,4 @@ import * as tf from "@tensorflow/tfjs";
 export function onTfjsNode(): boolean {
   return tf.getBackend() === "tensorflow";
 }
+

@@ -12,43 +12,32 @@
  * live clone) θ is copied into the resource first and the variable assigned as usual.
  *
  * ResourceApplyAdam computes θ ← θ − lr·√c₂/c₁ · m / (√v + ε̂); passing ε̂ = ε·√c₂ makes
- * that exactly tf.train.adam's θ − lr · m̂ / (√v̂ + ε) (see lean-adam.ts). It reaches into
- * tfjs-node's backend (its binding, its tensor map), whose parts it uses are typed below.
+ * that exactly tf.train.adam's θ − lr · m̂ / (√v̂ + ε) (see lean-adam.ts); the graph step
+ * (./graph-step.ts) feeds the same kernel the same scalars (adamStepScalars). It reaches into
+ * tfjs-node's backend (its binding, its tensor map) through ./tfjs-node.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import { instanceTag } from "../platform";
 import type { NamedTensor } from "../tensors";
 import { AdamState } from "./adam-state";
-import { onTfjsNode } from "./backends";
+import { type NodeBackend, type OpAttr, type TfBinding, nodeBackend } from "./tfjs-node";
 
-/** The parts of tfjs-node's backend NativeAdam talks to (not in tfjs's public types). */
-interface TfBinding {
-  TF_FLOAT: number;
-  TF_ATTR_TYPE: number;
-  TF_ATTR_STRING: number;
-  TF_ATTR_SHAPE: number;
-  TF_ATTR_BOOL: number;
-  executeOp(name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): TensorMetadata[];
-  deleteTensor(id: number): void;
+/**
+ * ResourceApplyAdam's per-step inputs at step t (from 1): β₁ᵗ, β₂ᵗ and ε̂ = ε·√(1 − β₂ᵗ),
+ * computed in float64 and rounded to float32 when fed. Its other inputs are lr, β₁, β₂.
+ */
+export function adamStepScalars(t: number, beta1: number, beta2: number, epsilon: number): [beta1Power: number, beta2Power: number, epsilonHat: number] {
+  const beta2Power = beta2 ** t;
+  return [beta1 ** t, beta2Power, epsilon * Math.sqrt(1 - beta2Power)];
 }
-interface OpAttr {
-  name: string;
-  type: number;
-  value: unknown;
-}
-interface TensorMetadata {
-  id: number;
-  shape: number[];
-  dtype: number;
-}
-interface NodeBackend {
-  binding: TfBinding;
-  getInputTensorIds(tensors: tf.Tensor[]): number[];
-  /** A new tfjs tensor (already tracked by the engine) owning the binding's output handle. */
-  createOutputTensor(metadata: TensorMetadata): tf.Tensor;
-  refCount(dataId: tf.DataId): number;
-  /** dataId → the binding's TensorFlow handle id (values: data not yet handed to TensorFlow). */
-  tensorMap: { get(dataId: tf.DataId): { id: number; values: unknown } };
+
+/** ResourceApplyAdam's attributes: float32, no locking, no Nesterov momentum. */
+export function applyAdamAttrs(B: TfBinding): OpAttr[] {
+  return [
+    { name: "T", type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+    { name: "use_locking", type: B.TF_ATTR_BOOL, value: false },
+    { name: "use_nesterov", type: B.TF_ATTR_BOOL, value: false },
+  ];
 }
 
 let resourceCounter = 0;
@@ -56,9 +45,7 @@ let resourceCounter = 0;
 export class NativeAdam extends AdamState {
   /** True when the active backend is tfjs-node with the binding this class needs. */
   static available(): boolean {
-    if (!onTfjsNode()) return false;
-    const be = tf.backend() as unknown as Partial<NodeBackend>;
-    return typeof be.binding?.executeOp === "function" && typeof be.createOutputTensor === "function";
+    return nodeBackend() !== null;
   }
 
   private readonly be: NodeBackend;
@@ -70,7 +57,7 @@ export class NativeAdam extends AdamState {
   constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = tf.backend().epsilon()) {
     super(learningRate, beta1, beta2, epsilon);
     if (!NativeAdam.available()) throw new Error("NativeAdam needs the tfjs-node backend (tf.setBackend('tensorflow'))");
-    this.be = tf.backend() as unknown as NodeBackend;
+    this.be = nodeBackend()!;
     this.B = this.be.binding;
     this.constants = { lr: tf.keep(tf.scalar(learningRate)), beta1: tf.keep(tf.scalar(beta1)), beta2: tf.keep(tf.scalar(beta2)) };
   }
@@ -129,17 +116,10 @@ export class NativeAdam extends AdamState {
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const { list, vars } = this.prepareStep(variableGradients);
-    const t = this.iterations + 1;
-    const beta1Power = Math.pow(this.beta1, t);
-    const beta2Power = Math.pow(this.beta2, t);
-    const perStep = [tf.scalar(beta1Power), tf.scalar(beta2Power), tf.scalar(this.epsilon * Math.sqrt(1 - beta2Power))];
+    const perStep = adamStepScalars(this.iterations + 1, this.beta1, this.beta2, this.epsilon).map((c) => tf.scalar(c));
     const [b1p, b2p, epsHat] = this.ids(perStep);
     const [lr, b1, b2] = this.ids([this.constants.lr, this.constants.beta1, this.constants.beta2]);
-    const attrs: OpAttr[] = [
-      { name: "T", type: this.B.TF_ATTR_TYPE, value: this.B.TF_FLOAT },
-      { name: "use_locking", type: this.B.TF_ATTR_BOOL, value: false },
-      { name: "use_nesterov", type: this.B.TF_ATTR_BOOL, value: false },
-    ];
+    const attrs = applyAdamAttrs(this.B);
     this.slots!.forEach((slot, i) => {
       const variable = vars[i];
       const entry = this.be.tensorMap.get(variable.dataId);

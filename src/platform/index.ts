@@ -71,6 +71,10 @@ export const backends: readonly BackendCandidate[] = [
       // TensorFlow's C++ logging prints an info banner (oneDNN, CPU features) on stderr at
       // load; level 1 keeps warnings and errors. An explicit setting by the user wins.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= "1";
+      // A session's graph (the trainer's graph step, src/fast/graph-step.ts) runs on the
+      // calling thread when the inter-op setting is negative, rather than handing each op
+      // to a thread pool; TensorFlow reads it once, before its first session.
+      process.env.TF_NUM_INTEROP_THREADS ??= "-1";
       // Loading the addon registers the "tensorflow" backend as a side effect.
       require("@tensorflow/tfjs-node");
     },
@@ -127,6 +131,11 @@ export function plotlyBundleFile(pkg: string, file: string): PlotlyBundleFile {
 /** Disk access (checkpoints, IDX files). */
 export const fs = nodeFs;
 export const path = nodePath;
+
+/** A new empty folder for temporary files (the graph step's SavedModel); the caller removes it. */
+export function temporaryFolder(prefix: string): string {
+  return nodeFs.mkdtempSync(nodePath.join(os.tmpdir(), prefix));
+}
 
 /** Decompresses gzip bytes. */
 export function gunzip(bytes: Uint8Array): Uint8Array {

@@ -20,6 +20,7 @@
  * also names the newest kept epoch that is intact.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ArgumentError } from "../errors";
 import { Vae } from "./model";
 import { type VaeConfig, checkVaeConfig } from "./config";
 import type { Stats } from "fs";
@@ -132,6 +133,32 @@ export function inspectCheckpointDir(dir: string): RunFolder {
 /** True when the folder already holds checkpoints of a run (latest.json, an epoch folder, or is one). */
 export function holdsRun(folder: RunFolder): boolean {
   return folder.hasLatest || folder.epochs.length > 0 || folder.epochFolder !== null;
+}
+
+/** How messages name the two settings of a run's folder: the library's options, or the command line's flags. */
+export interface RunFolderWords {
+  resume: string;
+  folder: string;
+}
+
+const OPTION_WORDS: RunFolderWords = { resume: "resume: true", folder: "checkpointDir" };
+
+/**
+ * The rule for a run's checkpoint folder, for the trainer and the command line alike: a
+ * new run never writes where a run already is (nothing is overwritten), and resuming needs
+ * a checkpoint. Returns what the folder holds; otherwise throws an ArgumentError naming
+ * `checkpointDir` or `resume`, worded with `words`.
+ */
+export function settleRunFolder(dir: string, resume: boolean, words: RunFolderWords = OPTION_WORDS): RunFolder {
+  const run = inspectCheckpointDir(dir);
+  if (resume && !holdsRun(run)) {
+    throw new ArgumentError("resume", `${dir} holds no checkpoint; leave out ${words.resume} to start a new run there`);
+  }
+  if (!resume && holdsRun(run)) {
+    const what = run.epochFolder ? "is an epoch folder of a run" : `already holds a run (${run.epochs.join(", ") || "latest.json"})`;
+    throw new ArgumentError("checkpointDir", `${dir} ${what}; continue it with ${words.resume}, or pass another ${words.folder} for a new run`);
+  }
+  return run;
 }
 
 function statOrNull(p: string): Stats | null {

@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "../errors";
 import { Rng } from "../random";
-import { Normal } from "../distributions/normal";
+import { Normal, standardNormalNoise } from "../distributions/normal";
 import { Bernoulli } from "../distributions/bernoulli";
 import { Independent } from "../distributions/independent";
 import { kl } from "../distributions/kl";
@@ -114,6 +114,11 @@ export class Vae {
       const loss = tf.mean(tf.sub(klTerm, recon)) as tf.Scalar; // −(5.9), averaged over the batch
       return { loss, recon, kl: klTerm };
     });
+  }
+
+  /** The ε that loss(x, seed) draws for a batch of `rows` (z = μ + σ⊙ε): the graph step feeds the same. */
+  lossNoise(rows: number, seed?: number): tf.Tensor2D {
+    return standardNormalNoise([rows, this.config.latentDim], seed) as tf.Tensor2D;
   }
 
   /** Trainable variables in a fixed order (checkpoint order). */

@@ -1,11 +1,15 @@
 /**
  * Training: Adam on minus (5.9), mini-batches of a seeded shuffle, one seeded
- * reparameterized draw per example. Three parts:
+ * reparameterized draw per example. trainVae is a short loop over named steps:
  *
- *   epochBatches  the batches of one epoch (shuffle, binarization, per-step seeds)
- *   trainStep     one optimizer step on one batch, nothing else
- *   trainVae      the run around them: checks before any work, resume, checkpoints,
- *                 evaluation after each epoch, progress and callbacks
+ *   planRun          every check that can be made before any work: options, data, model
+ *                    size, the checkpoint folder
+ *   openRun          a fresh run or one resumed from its checkpoint, with its training
+ *                    step (eager, or one TensorFlow graph per step on tfjs-node: ./steps.ts)
+ *   trainEpoch       the epoch's batches (epochBatches) through the step, with the NaN
+ *                    guard's verdict and the caller's progress bar
+ *   evaluateEpoch    the test −ELBO after the epoch
+ *   checkpointEpoch  the epoch saved, when the run has a folder
  *
  * Everything random is derived from (seed, epoch, step), so a run resumed from a
  * checkpoint continues exactly as an uninterrupted one would.
@@ -17,10 +21,14 @@ import { Vae } from "./model";
 import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, checkVaeConfig, vaeParameterCount } from "./config";
 import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
-import { type RunFolder, holdsRun, inspectCheckpointDir, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint } from "./checkpoint";
+import { type RunFolder, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint, settleRunFolder } from "./checkpoint";
 import { createAdam } from "./adam";
+import { type TrainingStep, openTrainingStep } from "./steps";
+import type { AdamState } from "../fast/adam-state";
 import type { NamedTensor } from "../tensors";
-import { isInteractiveTerminal, progressBar, totalMemory, yieldToEventLoop } from "../platform";
+import { type ProgressBar, totalMemory, yieldToEventLoop } from "../platform";
+
+export { lossAndGradients, trainStep } from "./steps";
 
 export interface EpochRecord {
   epoch: number;
@@ -66,14 +74,13 @@ export interface TrainOptions {
   memoryLimit?: number;
   /** Evaluate test −ELBO after each epoch (default true when test data is given). */
   evaluate?: boolean;
-  /** Show a cli-progress bar (default: when stdout is a terminal). */
-  progress?: boolean;
+  /** A progress bar to draw each epoch on (the command line passes a terminal bar; default none). */
+  progress?: ProgressBar;
   /** Stop after this many optimizer steps in total (for tests and interruptions). */
   maxSteps?: number;
   onStep?: (info: StepInfo) => void | Promise<void>;
+  /** Called after each epoch (evaluated and saved) with the model; changes made to it carry into the next epoch. */
   onEpoch?: (record: EpochRecord, model: Vae) => void | Promise<void>;
-  /** Called before each step; lets tests poison weights to exercise the NaN guard. */
-  beforeStep?: (model: Vae, info: { epoch: number; step: number }) => void;
 }
 
 export interface TrainResult {
@@ -84,6 +91,8 @@ export interface TrainResult {
   /** Epoch the run resumed after (0 for a fresh run). */
   resumedFrom: number;
   stoppedEarly: boolean;
+  /** How the steps ran: one TensorFlow graph per step (tfjs-node), or eager tfjs kernels. */
+  trainingStep: TrainingStep["kind"];
 }
 
 export class TrainingDivergedError extends Error {
@@ -175,37 +184,6 @@ function checkResumable(saved: Meta["options"], savedConfig: VaeConfig, o: Meta[
   }
 }
 
-/** Where a run starts: its model, Adam's state, the history so far, and the epoch and step it has done. */
-interface RunStart {
-  model: Vae;
-  optimizerState: NamedTensor[] | null;
-  history: EpochRecord[];
-  epoch: number;
-  step: number;
-  /** The checkpoint it starts from, if any. */
-  checkpoint: string | null;
-}
-
-function freshRun(config: VaeConfig, seed: number): RunStart {
-  return { model: new Vae(config, seed), optimizerState: null, history: [], epoch: 0, step: 0, checkpoint: null };
-}
-
-/** The checkpoint in `dir` (of `run`), if it was trained with these options and architecture on this data. */
-function resumeRun(dir: string, run: RunFolder, o: Meta["options"], config: VaeConfig, data: CheckpointData): RunStart {
-  const ck = loadCheckpoint<Meta>(dir);
-  try {
-    checkResumable(ck.meta.options, ck.config, o, config, dir);
-    checkSameData(ck.meta.data, data, ck.path);
-  } catch (error) {
-    ck.model.dispose();
-    tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
-    throw error;
-  }
-  // Resuming from an earlier epoch folder: it becomes the run's latest before the run goes on.
-  if (run.epochFolder && ck.epoch < o.epochs) pointLatestAt(run.epochFolder);
-  return { model: ck.model, optimizerState: ck.optimizerWeights, history: ck.meta.history, epoch: ck.epoch, step: ck.step, checkpoint: ck.path };
-}
-
 /** One batch of an epoch's images, in training order. */
 export interface Batch {
   /** Step within the epoch, from 1. */
@@ -241,27 +219,67 @@ export function* epochBatches(
   }
 }
 
-/**
- * One optimizer step on the batch x: the loss −(5.9) with one reparameterized draw
- * (seeded), its gradients, and Adam's update. Returns the loss before the update. A loss
- * that is NaN or infinite is returned without an update, so it never reaches the weights.
- */
-export function trainStep(model: Vae, optimizer: tf.Optimizer, x: tf.Tensor2D, seed: number): number {
-  const vars = model.variables();
-  const { value: cost, grads } = tf.variableGrads(() => model.loss(x, seed, { validateArgs: false }).loss, vars);
-  const loss = cost.dataSync()[0];
-  if (Number.isFinite(loss)) optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-  tf.dispose([cost, ...Object.values(grads)]);
-  return loss;
+// ---------------------------------------------------------------- the run
+
+/** What planRun settled: the options resolved, the data, and the folder, all checked. */
+interface RunPlan {
+  o: Meta["options"];
+  options: TrainOptions;
+  config: VaeConfig;
+  train: ImageSet;
+  /** The binarized test images to evaluate on after each epoch, when asked for. */
+  evalImages: Float32Array | null;
+  /** The checkpoint folder, when the run has one, and what checkpoints record of the data. */
+  folder: { dir: string; run: RunFolder; data: CheckpointData } | null;
+  stepsPerEpoch: number;
+}
+
+/** A run in progress. */
+interface Run {
+  plan: RunPlan;
+  model: Vae;
+  optimizer: AdamState;
+  step: TrainingStep;
+  history: EpochRecord[];
+  resumedFrom: number;
+  globalStep: number;
+  /** The newest checkpoint on disk for this run: what a divergence falls back to. */
+  lastGood: string | null;
+  stoppedEarly: boolean;
 }
 
 /**
- * Trains a VAE on `train` for `epochs` epochs of trainStep over epochBatches, evaluating
- * the test −ELBO after each epoch and checkpointing it when `checkpointDir` is given.
- * Everything that can be checked (options, data, model size, the checkpoint folder) is
- * checked before the first step.
+ * Trains a VAE on `train` for `epochs` epochs, evaluating the test −ELBO after each epoch
+ * and checkpointing it when `checkpointDir` is given. Everything that can be checked
+ * (options, data, model size, the checkpoint folder) is checked before the first step.
  */
 export async function trainVae(train: ImageSet, test: ImageSet | null, options: TrainOptions = {}): Promise<TrainResult> {
+  const plan = planRun(train, test, options);
+  const run = await openRun(plan);
+  try {
+    for (let epoch = run.resumedFrom + 1; epoch <= plan.o.epochs; epoch++) {
+      const record = await trainEpoch(run, epoch);
+      await run.step.sync(); // the model as the steps left it, for what follows
+      if (!record) break; // stopped at maxSteps
+      evaluateEpoch(run, record);
+      await checkpointEpoch(run, record);
+      if (options.onEpoch) await options.onEpoch(record, run.model);
+    }
+  } catch (error) {
+    // A diverged or interrupted run hands back no model: free it (its last good state is
+    // the checkpoint, when one was written).
+    run.model.dispose();
+    throw error;
+  } finally {
+    run.step.dispose();
+    run.optimizer.dispose();
+  }
+  const { model, history, globalStep: steps, resumedFrom, stoppedEarly } = run;
+  return { model, history, epochsCompleted: history.length, steps, resumedFrom, stoppedEarly, trainingStep: run.step.kind };
+}
+
+/** Checks everything that can be checked before any work; the checkpoint folder is settled and made writable. */
+function planRun(train: ImageSet, test: ImageSet | null, options: TrainOptions): RunPlan {
   const o = resolveTrainOptions(options);
   checkImageSet("train", train);
   if (test) checkImageSet("test", test);
@@ -270,107 +288,119 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
   if (test && pixels(test) !== config.inputDim) throw new ArgumentError("test", `has ${pixels(test)} pixels per image, train has ${config.inputDim}`);
   if (o.batchSize > train.n) throw new ArgumentError("batchSize", `${o.batchSize} is more than the ${train.n} training images; use at most ${train.n}`);
   checkMemory(config, options.memoryLimit ?? totalMemory());
+  if (options.resume && !options.checkpointDir) throw new ArgumentError("resume", "needs a checkpointDir");
   // The checkpoint folder is settled before any work: nothing of an earlier run is overwritten.
   const dir = options.checkpointDir;
-  const run = dir ? inspectCheckpointDir(dir) : null;
-  // What checkpoints record of the data (content hashes: only a run with checkpoints needs them).
-  const data: CheckpointData | null = run ? { source: options.dataSource ?? null, train: fingerprint(train), test: test ? fingerprint(test) : null } : null;
-  if (options.resume && !(run && holdsRun(run))) {
-    throw new ArgumentError("resume", dir ? `${dir} holds no checkpoint to resume; start without resume for a fresh run there` : "needs a checkpointDir");
+  let folder: RunPlan["folder"] = null;
+  if (dir) {
+    const run = settleRunFolder(dir, Boolean(options.resume));
+    prepareCheckpointDir(run.runDir);
+    // What checkpoints record of the data (content hashes: only a run with checkpoints needs them).
+    folder = { dir, run, data: { source: options.dataSource ?? null, train: fingerprint(train), test: test ? fingerprint(test) : null } };
   }
-  if (run && !options.resume && holdsRun(run)) {
-    const what = run.epochFolder ? "is an epoch folder of a run" : `already holds a run (${run.epochs.join(", ") || "latest.json"})`;
-    throw new ArgumentError("checkpointDir", `${dir} ${what}; resume it, or give the new run another folder`);
-  }
-  if (run) prepareCheckpointDir(run.runDir);
-
-  const start = options.resume && dir && run ? resumeRun(dir, run, o, config, data!) : freshRun(config, o.seed);
-  const { model, history, epoch: startEpoch } = start;
-  let globalStep = start.step;
-  /** The newest checkpoint on disk for this run: what a divergence falls back to. */
-  let lastGood = start.checkpoint;
-  const optimizer = createAdam(o.learningRate);
-  if (start.optimizerState) {
-    await optimizer.setWeights(start.optimizerState); // copies what it keeps
-    tf.dispose(start.optimizerState.map((w) => w.tensor));
-  }
-  const d = config.inputDim;
-  const stepsPerEpoch = Math.ceil(train.n / o.batchSize);
   const evalImages = test && (options.evaluate ?? true) ? testImages(test, o.binarization, o.seed) : null;
+  return { o, options, config, train, evalImages, folder, stepsPerEpoch: Math.ceil(train.n / o.batchSize) };
+}
 
-  const showBar = options.progress ?? isInteractiveTerminal();
-  const bar = showBar ? progressBar({ format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | −ELBO {loss} nats | {rate} ex/s" }) : null;
-
-  let stoppedEarly = false;
-  try {
-    for (let epoch = startEpoch + 1; epoch <= o.epochs; epoch++) {
-      let lossSum = 0;
-      let examples = 0;
-      let trainMs = 0;
-      bar?.start(stepsPerEpoch, 0, { epoch, epochs: o.epochs, loss: "…", rate: "…" });
-      for (const batch of epochBatches(train, epoch, o)) {
-        if (options.maxSteps !== undefined && globalStep >= options.maxSteps) {
-          stoppedEarly = true;
-          break;
-        }
-        options.beforeStep?.(model, { epoch, step: batch.step });
-        const t0 = performance.now();
-        const x = tf.tensor2d(batch.images, [batch.rows, d]);
-        const loss = trainStep(model, optimizer, x, batch.seed);
-        trainMs += performance.now() - t0;
-        x.dispose();
-        globalStep++;
-        if (!Number.isFinite(loss)) {
-          throw new TrainingDivergedError(
-            epoch,
-            batch.step,
-            loss,
-            lastGood
-              ? `The last good checkpoint is ${lastGood}.`
-              : dir
-                ? "No checkpoint was written: the run diverged before its first epoch ended."
-                : "No checkpoint was being written.",
-          );
-        }
-        lossSum += loss * batch.rows;
-        examples += batch.rows;
-        bar?.update(batch.step, { loss: loss.toFixed(2), rate: Math.round((examples / trainMs) * 1000) });
-        if (options.onStep) await options.onStep({ epoch, step: batch.step, stepsPerEpoch, globalStep, loss });
-        else if (batch.step % 8 === 1) await yieldToEventLoop();
-      }
-      bar?.stop();
-      if (stoppedEarly) break;
-      const record: EpochRecord = {
-        epoch,
-        trainNegElbo: lossSum / examples,
-        trainSeconds: trainMs / 1000,
-        examplesPerSecond: examples / (trainMs / 1000),
-        msPerStep: trainMs / stepsPerEpoch,
-      };
-      if (evalImages) {
-        const r = evaluateElbo(model, evalImages, { seed: o.seed + epoch });
-        record.testNegElbo = r.negElbo.value;
-        record.testRecon = r.recon.value;
-        record.testKl = r.kl.value;
-      }
-      history.push(record);
-      if (run) {
-        lastGood = await saveCheckpoint<Meta>(run.runDir, model, optimizer, {
-          epoch,
-          step: globalStep,
-          meta: { options: o, history, data: data! },
-        });
-      }
-      if (options.onEpoch) await options.onEpoch(record, model);
+/** A fresh run, or the run in the checkpoint folder (checked against these options and data), with its training step. */
+async function openRun(plan: RunPlan): Promise<Run> {
+  const { o, config, folder } = plan;
+  const optimizer = createAdam(o.learningRate);
+  let model: Vae;
+  let history: EpochRecord[] = [];
+  let resumedFrom = 0;
+  let globalStep = 0;
+  let lastGood: string | null = null;
+  if (plan.options.resume && folder) {
+    const ck = loadCheckpoint<Meta>(folder.dir);
+    try {
+      checkResumable(ck.meta.options, ck.config, o, config, folder.dir);
+      checkSameData(ck.meta.data, folder.data, ck.path);
+      await optimizer.setWeights(ck.optimizerWeights); // copies what it keeps
+    } catch (error) {
+      ck.model.dispose();
+      optimizer.dispose();
+      throw error;
+    } finally {
+      tf.dispose(ck.optimizerWeights.map((w: NamedTensor) => w.tensor));
     }
-  } catch (error) {
-    // A diverged or interrupted run hands back no model: free it (its last good state is
-    // the checkpoint, when one was written).
-    bar?.stop();
-    model.dispose();
-    throw error;
-  } finally {
-    optimizer.dispose();
+    // Resuming from an earlier epoch folder: it becomes the run's latest before the run goes on.
+    if (folder.run.epochFolder && ck.epoch < o.epochs) pointLatestAt(folder.run.epochFolder);
+    ({ model, epoch: resumedFrom, step: globalStep } = ck);
+    history = ck.meta.history;
+    lastGood = ck.path;
+  } else {
+    model = new Vae(config, o.seed);
   }
-  return { model, history, epochsCompleted: history.length, steps: globalStep, resumedFrom: startEpoch, stoppedEarly };
+  const lastRows = plan.train.n - (plan.stepsPerEpoch - 1) * o.batchSize;
+  const step = await openTrainingStep(model, optimizer, [o.batchSize, lastRows]);
+  return { plan, model, optimizer, step, history, resumedFrom, globalStep, lastGood, stoppedEarly: false };
+}
+
+/** One epoch of steps; its record, or null when the run stops here (maxSteps). A loss that is not finite ends the run. */
+async function trainEpoch(run: Run, epoch: number): Promise<EpochRecord | null> {
+  const { o, options, train, stepsPerEpoch } = run.plan;
+  const bar = options.progress;
+  let lossSum = 0;
+  let examples = 0;
+  let trainMs = 0;
+  bar?.start(stepsPerEpoch, 0, { epoch, epochs: o.epochs, loss: "…", rate: "…" });
+  try {
+    for (const batch of epochBatches(train, epoch, o)) {
+      if (options.maxSteps !== undefined && run.globalStep >= options.maxSteps) {
+        run.stoppedEarly = true;
+        return null;
+      }
+      const t0 = performance.now();
+      const loss = await run.step.run(batch.images, batch.rows, batch.seed);
+      trainMs += performance.now() - t0;
+      run.globalStep++;
+      if (!Number.isFinite(loss)) throw diverged(run, epoch, batch.step, loss);
+      lossSum += loss * batch.rows;
+      examples += batch.rows;
+      bar?.update(batch.step, { loss: loss.toFixed(2), rate: Math.round((examples / trainMs) * 1000) });
+      if (options.onStep) await options.onStep({ epoch, step: batch.step, stepsPerEpoch, globalStep: run.globalStep, loss });
+      else if (batch.step % 8 === 1) await yieldToEventLoop();
+    }
+  } finally {
+    bar?.stop();
+  }
+  return {
+    epoch,
+    trainNegElbo: lossSum / examples,
+    trainSeconds: trainMs / 1000,
+    examplesPerSecond: examples / (trainMs / 1000),
+    msPerStep: trainMs / stepsPerEpoch,
+  };
+}
+
+function diverged(run: Run, epoch: number, step: number, loss: number): TrainingDivergedError {
+  const hint = run.lastGood
+    ? `The last good checkpoint is ${run.lastGood}.`
+    : run.plan.folder
+      ? "No checkpoint was written: the run diverged before its first epoch ended."
+      : "No checkpoint was being written.";
+  return new TrainingDivergedError(epoch, step, loss, hint);
+}
+
+/** The test −ELBO and its parts, after the epoch (when the run evaluates). */
+function evaluateEpoch(run: Run, record: EpochRecord): void {
+  const images = run.plan.evalImages;
+  if (!images) return;
+  const r = evaluateElbo(run.model, images, { seed: run.plan.o.seed + record.epoch });
+  record.testNegElbo = r.negElbo.value;
+  record.testRecon = r.recon.value;
+  record.testKl = r.kl.value;
+}
+
+/** The epoch in the history, and on disk when the run has a folder. */
+async function checkpointEpoch(run: Run, record: EpochRecord): Promise<void> {
+  run.history.push(record);
+  const folder = run.plan.folder;
+  if (!folder) return;
+  run.lastGood = await saveCheckpoint<Meta>(folder.run.runDir, run.model, run.optimizer, {
+    epoch: record.epoch,
+    step: run.globalStep,
+    meta: { options: run.plan.o, history: run.history, data: folder.data },
+  });
 }

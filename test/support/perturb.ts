@@ -11,7 +11,10 @@ export function perturbLeft(sides: CheckSides, relative: number): CheckSides {
   switch (sides.rule) {
     case "standard-errors": {
       const e = sides.estimate;
-      const estimate = typeof e.value === "number" ? { value: move(e.value), stdError: e.stdError as number } : { value: Array.from(e.value, move), stdError: e.stdError as ArrayLike<number> };
+      const estimate =
+        typeof e.value === "number"
+          ? { value: move(e.value), stdError: e.stdError as number }
+          : { value: Array.from(e.value, move), stdError: e.stdError as ArrayLike<number> };
       return { ...sides, estimate };
     }
     case "monotone":

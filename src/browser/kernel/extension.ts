@@ -1,27 +1,76 @@
 /**
- * The JupyterLite extension: registers the browser kernel under tslab's kernel name, so
- * the workbook's notebooks (kernelspec "tslab") open with it unchanged, and routes
- * Kernel ▸ Interrupt to it (JupyterLite's own interrupt only cancels queued cells).
+ * The JupyterLite extension: registers the TypeScript kernel and routes Kernel ▸ Interrupt
+ * to it (JupyterLite's own interrupt only cancels queued cells). It knows nothing of any
+ * particular library: the modules cells may import come from the site's configuration,
+ * `jupyter-lite.json`:
+ *
+ *   "jupyter-config-data": { "litePluginSettings": { "jupyterlite-typescript-kernel:kernel": {
+ *     "kernelName": "tslab",                       // default: tslab's, so tslab notebooks open with it
+ *     "displayName": "TypeScript (browser)",
+ *     "imports": { "lodash-es": "./modules/lodash.js",                       // an import map …
+ *                  "my-lib": { "url": "./modules/my-lib.js",                 // … or URL and hooks
+ *                              "displaySink": "setDisplaySink",             //   called with tslab.display
+ *                              "prepare": { "loadData": "preloadData" } } }, //   awaited before a cell imports loadData
+ *     "pageParameters": { "backend": "MY_BACKEND" }  // ?backend=x on the page → globalThis.MY_BACKEND = "x" in the worker
+ *   } } }
+ *
+ * URLs are relative to the site's root. `tslab` itself is always importable.
  */
+import { PageConfig, URLExt } from "@jupyterlab/coreutils";
 import { IKernelClient, IKernelSpecs, type IKernel } from "@jupyterlite/services";
-import { TypeScriptBrowserKernel } from "./kernel";
+import { TypeScriptBrowserKernel, type KernelSettings } from "./kernel";
+import type { ImportMap, ModuleSpec } from "./protocol";
 
 /** The public path of this extension's files, set by the module federation runtime. */
 declare const __webpack_public_path__: string;
 
+export const PLUGIN_ID = "jupyterlite-typescript-kernel:kernel";
+
+/** The plugin's settings as a site writes them in jupyter-lite.json. */
+export interface SiteSettings {
+  kernelName?: string;
+  displayName?: string;
+  imports?: ImportMap;
+  pageParameters?: Record<string, string>;
+}
+
+function siteSettings(): SiteSettings {
+  const raw = PageConfig.getOption("litePluginSettings");
+  const all = (raw ? (typeof raw === "string" ? JSON.parse(raw) : raw) : {}) as Record<string, SiteSettings>;
+  return all[PLUGIN_ID] ?? {};
+}
+
+/** The import map with every URL made absolute (the worker has no base of its own). */
+export function resolveImports(imports: ImportMap, base: string): Record<string, ModuleSpec> {
+  return Object.fromEntries(
+    Object.entries(imports).map(([specifier, entry]) => {
+      const spec = typeof entry === "string" ? { url: entry } : entry;
+      return [specifier, { ...spec, url: new URL(spec.url, base).href }];
+    }),
+  );
+}
+
 const kernels = new Map<string, TypeScriptBrowserKernel>();
 
 const plugin = {
-  id: "vae-workbook-kernel:kernel",
-  description: "TypeScript notebooks in the browser, with the vae-workbook library",
+  id: PLUGIN_ID,
+  description: "A TypeScript kernel for JupyterLite with tslab's cell semantics",
   autoStart: true,
   requires: [IKernelSpecs],
   optional: [IKernelClient],
   activate: (_app: unknown, specs: IKernelSpecs, client: IKernelClient | null) => {
-    const workerUrl = `${__webpack_public_path__}vae-workbook/kernel-worker.js`;
-    const backend = new URLSearchParams(globalThis.location?.search ?? "").get("backend") ?? undefined;
+    const site = siteSettings();
+    const base = new URL(URLExt.join(PageConfig.getBaseUrl(), "/"), globalThis.location?.href).href;
+    const query = new URLSearchParams(globalThis.location?.search ?? "");
+    const settings: KernelSettings = {
+      imports: resolveImports(site.imports ?? {}, base),
+      globals: Object.fromEntries(
+        Object.entries(site.pageParameters ?? {}).flatMap(([parameter, global]) => (query.has(parameter) ? [[global, query.get(parameter)!]] : [])),
+      ),
+    };
+    const workerUrl = `${__webpack_public_path__}kernel/kernel-worker.js`;
     // Load the first kernel's worker (its compiler and runtime) while JupyterLite is still
-    // opening the notebook; later kernels (restart, interrupt) start their own.
+    // opening the notebook; later kernels (restart) start their own.
     let spare: Worker | null = new Worker(workerUrl, { type: "module" });
     spare.addEventListener("error", () => (spare = null), { once: true });
     const takeWorker = (): Worker | undefined => {
@@ -29,17 +78,19 @@ const plugin = {
       spare = null;
       return worker;
     };
+    const name = site.kernelName ?? "tslab";
+    const displayName = site.displayName ?? "TypeScript (browser)";
     specs.register({
       spec: {
-        name: "tslab",
-        display_name: "TypeScript (browser)",
+        name,
+        display_name: displayName,
         language: "typescript",
         argv: [],
-        spec: { argv: [], env: {}, display_name: "TypeScript (browser)", language: "typescript", interrupt_mode: "message", metadata: {} },
+        spec: { argv: [], env: {}, display_name: displayName, language: "typescript", interrupt_mode: "message", metadata: {} },
         resources: {},
       },
       create: async (options: IKernel.IOptions): Promise<IKernel> => {
-        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, backend, worker: takeWorker() });
+        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, settings, worker: takeWorker() });
         kernels.set(kernel.id, kernel);
         kernel.disposed.connect(() => kernels.delete(kernel.id));
         return kernel;
@@ -51,7 +102,7 @@ const plugin = {
         // First JupyterLite's own: it cancels the cells queued behind the running one. Then
         // ours stops the running cell; a cell run after that is not cancelled with the queue.
         await interrupt(kernelId);
-        kernels.get(kernelId)?.interrupt();
+        await kernels.get(kernelId)?.interrupt();
       };
     }
   },

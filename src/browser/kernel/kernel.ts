@@ -1,86 +1,70 @@
 /**
  * The page side of the browser kernel: a JupyterLite kernel that runs cells in a Web
- * Worker (./worker.ts) and relays its output as Jupyter messages. Interrupting a running
- * cell terminates the worker and starts a fresh one — JavaScript cannot stop a busy worker
- * from outside — and the cell's error output says so.
+ * Worker (./worker.ts) through a channel that answers every request (./channel.ts), and
+ * relays the worker's output as Jupyter messages.
+ *
+ * Interrupt: the worker is asked to abandon the running cell, which it can do only when
+ * the cell awaits (its names stay). A cell in a synchronous loop keeps the worker from
+ * reading that message; when no answer comes within a second, the worker is replaced —
+ * JavaScript cannot stop a busy worker from outside — and the cell's error says which of
+ * the two happened.
  */
 import type { KernelMessage } from "@jupyterlab/services";
 import { BaseKernel, type IKernel } from "@jupyterlite/services";
-import type { FromWorker, ToWorker } from "./worker";
+import { WorkerChannel, type Reply, type WorkerLike } from "./channel";
+import type { FromWorker, ModuleSpec } from "./protocol";
 
 type Header = KernelMessage.IHeader<KernelMessage.MessageType>;
-type Reply = Record<string, unknown>;
-/** A request to the worker before it gets its id. */
-type Request = ToWorker extends infer T ? (T extends { id: number } ? Omit<T, "id"> : never) : never;
 
-interface Pending {
-  resolve(content: Reply): void;
+/** How the kernel presents itself and what its cells may import. */
+export interface KernelSettings {
+  /** Module specifiers → their URLs and hooks, resolved against the site (./extension.ts). */
+  imports: Record<string, ModuleSpec>;
+  /** Globals set in the worker before any module loads. */
+  globals: Record<string, string>;
 }
 
 export interface BrowserKernelOptions extends IKernel.IOptions {
   /** URL of the worker script (a module worker). */
   workerUrl: string;
-  /** Forces a tfjs backend in the worker (the page's `?backend=`). */
-  backend?: string;
+  settings: KernelSettings;
   /** A worker already loading `workerUrl`, to use instead of starting one. */
   worker?: Worker;
 }
 
-const INTERRUPTED =
-  "Interrupted: the running cell was stopped by restarting the kernel's worker, so the names " +
-  "defined by earlier cells are gone. Run the notebook again from the top (Run ▸ Run All Cells).";
+/** How long an interrupted cell has to yield before its worker is replaced. */
+export const INTERRUPT_GRACE_MS = 1000;
+/** How long a short request (completion, is-complete) may wait for the worker. */
+export const SHORT_REQUEST_TIMEOUT_MS = 10_000;
+
+export const RESTARTED_AFTER_INTERRUPT =
+  `Interrupted: the cell was running a synchronous loop that did not yield within ${INTERRUPT_GRACE_MS / 1000} s, ` +
+  "so the kernel's worker was restarted; the names defined by earlier cells are gone. " +
+  "Run the notebook again from the top (Run ▸ Run All Cells).";
 
 export class TypeScriptBrowserKernel extends BaseKernel {
-  private worker!: Worker;
-  private started!: Promise<void>;
-  private readonly pending = new Map<number, Pending>();
+  private readonly channel: WorkerChannel;
   /** Parent header of each execution, so late output still reaches its cell. */
   private readonly parents = new Map<number, Header | undefined>();
-  private nextId = 0;
   private running: number | null = null;
 
-  constructor(private readonly options: BrowserKernelOptions) {
+  constructor(options: BrowserKernelOptions) {
     super(options);
-    this.startWorker(options.worker);
+    const create = () => new Worker(options.workerUrl, { type: "module" }) as unknown as WorkerLike;
+    this.channel = new WorkerChannel(
+      {
+        create,
+        init: () => ({ type: "init", imports: options.settings.imports, globals: options.settings.globals }),
+        onMessage: (message: FromWorker) => {
+          if (message.type === "iopub") this.relay(message.id, message.msgType, message.content);
+        },
+      },
+      options.worker as unknown as WorkerLike | undefined,
+    );
   }
 
   get ready(): Promise<void> {
-    return this.started;
-  }
-
-  private startWorker(preloaded?: Worker): void {
-    this.worker = preloaded ?? new Worker(this.options.workerUrl, { type: "module" });
-    this.started = new Promise<void>((resolve, reject) => {
-      this.worker.onmessage = (event: MessageEvent<FromWorker>) => {
-        const message = event.data;
-        if (message.type === "ready") resolve();
-        else if (message.type === "reply") this.settle(message.id, message.content);
-        else if (message.type === "iopub") this.relay(message.id, message.msgType, message.content);
-      };
-      this.worker.onerror = (event) => {
-        // A worker that fails to load (a missing file) never says "ready".
-        const why = `the kernel's worker failed to start (${event.message || "could not load " + this.options.workerUrl})`;
-        console.error(why);
-        reject(new Error(why));
-      };
-    });
-    this.post({ type: "init", backend: this.options.backend });
-  }
-
-  private post(message: ToWorker): void {
-    this.worker.postMessage(message);
-  }
-
-  private request(message: Request, id = ++this.nextId): Promise<Reply> {
-    return new Promise<Reply>((resolve) => {
-      this.pending.set(id, { resolve });
-      this.post({ ...message, id } as ToWorker);
-    });
-  }
-
-  private settle(id: number, content: Reply): void {
-    this.pending.get(id)?.resolve(content);
-    this.pending.delete(id);
+    return this.channel.ready;
   }
 
   private relay(id: number, msgType: string, content: Record<string, unknown>): void {
@@ -96,26 +80,28 @@ export class TypeScriptBrowserKernel extends BaseKernel {
     }
   }
 
-  /** Stops the running cell, if any, by replacing the worker. */
-  interrupt(): void {
-    if (this.running === null) return;
-    const id = this.running;
-    this.worker.terminate();
-    const error = { ename: "KernelInterrupted", evalue: INTERRUPTED, traceback: [INTERRUPTED] };
-    this.publishExecuteError(error, this.parents.get(id));
-    for (const [pendingId] of this.pending) this.settle(pendingId, { status: "error", ...error });
-    this.startWorker();
+  /**
+   * Stops the running cell, if any: cooperatively when it awaits (the worker answers the
+   * interrupt), else by replacing the worker after INTERRUPT_GRACE_MS.
+   */
+  async interrupt(): Promise<"idle" | "stopped" | "restarted"> {
+    if (this.running === null) return "idle";
+    const reply = await this.channel.request({ type: "interrupt" }, { timeoutMs: INTERRUPT_GRACE_MS });
+    if (reply.status === "ok") return "stopped"; // the cell's own reply carries the message
+    if (this.running === null) return "stopped"; // it finished meanwhile
+    this.channel.restart(RESTARTED_AFTER_INTERRUPT);
+    return "restarted";
   }
 
   dispose(): void {
     if (this.isDisposed) return;
-    this.worker.terminate();
+    this.channel.dispose();
     super.dispose();
   }
 
   async kernelInfoRequest(): Promise<KernelMessage.IInfoReplyMsg["content"]> {
     return {
-      implementation: "vae-workbook-browser-kernel",
+      implementation: "jupyterlite-typescript-kernel",
       implementation_version: "0.1.0",
       language_info: {
         name: "typescript",
@@ -126,34 +112,46 @@ export class TypeScriptBrowserKernel extends BaseKernel {
       },
       protocol_version: "5.3",
       status: "ok",
-      banner: "TypeScript in the browser (vae-workbook): cells run in a Web Worker; types are erased, not checked",
+      banner: "TypeScript in the browser: cells run in a Web Worker with tslab's cell semantics",
       help_links: [],
     };
   }
 
+  /** A reply the channel made (timeout, dead worker) is shown as the cell's error too. */
+  private replyContent(reply: Reply, parent: Header | undefined): Reply {
+    if (!("channel" in reply)) return reply;
+    const { channel: _why, ...content } = reply;
+    this.publishExecuteError(content as never, parent);
+    return content;
+  }
+
   async executeRequest(content: KernelMessage.IExecuteRequestMsg["content"]): Promise<KernelMessage.IExecuteReplyMsg["content"]> {
-    await this.started;
-    const id = ++this.nextId;
-    this.parents.set(id, this.parentHeader);
+    await this.ready;
+    const id = this.channel.newId();
+    const parent = this.parentHeader;
+    this.parents.set(id, parent);
     // Only the latest few executions can still receive late output worth showing.
-    for (const old of this.parents.keys()) if (old < id - 16) this.parents.delete(old);
+    for (const old of this.parents.keys()) if (old < id - 64) this.parents.delete(old);
     this.running = id;
     try {
-      const reply = await this.request({ type: "execute", code: content.code, label: `[${this.executionCount}]` }, id);
-      return { ...reply, execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
+      const reply = await this.channel.request({ type: "execute", code: content.code, label: `[${this.executionCount}]` }, { id });
+      return { ...this.replyContent(reply, parent), execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
     } finally {
-      this.running = null;
+      if (this.running === id) this.running = null;
     }
   }
 
   async completeRequest(content: KernelMessage.ICompleteRequestMsg["content"]): Promise<KernelMessage.ICompleteReplyMsg["content"]> {
-    await this.started;
-    return (await this.request({ type: "complete", code: content.code, cursor: content.cursor_pos })) as never;
+    await this.ready;
+    const reply = await this.channel.request({ type: "complete", code: content.code, cursor: content.cursor_pos }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
+    return withoutChannel(reply) as never;
   }
 
   async isCompleteRequest(content: KernelMessage.IIsCompleteRequestMsg["content"]): Promise<KernelMessage.IIsCompleteReplyMsg["content"]> {
-    await this.started;
-    return (await this.request({ type: "is_complete", code: content.code })) as never;
+    await this.ready;
+    const reply = await this.channel.request({ type: "is_complete", code: content.code }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
+    // Unknown is a valid answer when the worker could not say.
+    return (reply.status === "error" ? { status: "unknown" } : reply) as never;
   }
 
   async inspectRequest(): Promise<KernelMessage.IInspectReplyMsg["content"]> {
@@ -168,4 +166,9 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   async commOpen(): Promise<void> {}
   async commMsg(): Promise<void> {}
   async commClose(): Promise<void> {}
+}
+
+function withoutChannel(reply: Reply): Reply {
+  const { channel: _why, ...content } = reply;
+  return content;
 }

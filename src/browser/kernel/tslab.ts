@@ -58,7 +58,7 @@ export function createTslabModule(send: (message: DisplayMessage) => void) {
   return {
     display: makeDisplay(),
     /** A display updated in place by each later call (progress displays). */
-    newDisplay: (): Display => makeDisplay(`vae-workbook-display-${Date.now().toString(36)}-${++displayCounter}`),
-    versions: { tslab: "browser kernel (vae-workbook)", typescript: "types erased by sucrase", node: undefined },
+    newDisplay: (): Display => makeDisplay(`tslab-display-${Date.now().toString(36)}-${++displayCounter}`),
+    versions: { tslab: "jupyterlite-typescript-kernel (browser)", typescript: "types erased (sucrase; TypeScript for namespaces and decorators)", node: undefined },
   };
 }

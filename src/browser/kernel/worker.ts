@@ -1,71 +1,64 @@
 /**
  * The browser kernel's Web Worker: runs the notebook's cells (./runtime) and turns
  * everything they print or show into Jupyter messages for the page (./kernel.ts relays
- * them). Cells import the library, TensorFlow.js and `tslab` from chunks of the same
- * build, loaded when a cell first imports them.
- *
- * Protocol (page → worker): init, execute, complete, is_complete; (worker → page):
- * ready, iopub (a Jupyter iopub message for execution `id`), reply.
+ * them). Cells import `tslab` (built in) and the modules of the site's import map, each
+ * loaded from its URL when a cell first imports it. Messages: ./protocol.ts.
  */
 import { parse } from "acorn";
-import type { RichDisplay } from "../../platform/types";
-import { formatLog } from "./console";
+import type { TypeScriptTranspiler } from "./compile";
+import { createConsole } from "./console";
+import type { FromWorker, ModuleSpec, ToWorker } from "./protocol";
 import { NotebookState, plainText, type ModuleTable } from "./runtime";
+import { CellStreams } from "./streams";
 import { createTslabModule, type DisplayMessage } from "./tslab";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
   addEventListener(type: string, listener: (event: any) => void): void;
+  close(): void;
 }
 const worker = self as unknown as WorkerScope;
-
-export type ToWorker =
-  | { type: "init"; backend?: string }
-  | { type: "execute"; id: number; code: string; label: string }
-  | { type: "complete"; id: number; code: string; cursor: number }
-  | { type: "is_complete"; id: number; code: string };
-
-export type FromWorker =
-  | { type: "ready" }
-  | { type: "iopub"; id: number; msgType: string; content: Record<string, unknown> }
-  | { type: "reply"; id: number; content: Record<string, unknown> };
 
 const post = (message: FromWorker) => worker.postMessage(message);
 
 /** The execution that output belongs to: the running cell, else the last one (late output). */
 let current = 0;
-const iopub = (msgType: string, content: Record<string, unknown>) => post({ type: "iopub", id: current, msgType, content });
+const streams = new CellStreams((name, text) => post({ type: "iopub", id: current, msgType: "stream", content: { name, text } }));
+const iopub = (msgType: string, content: Record<string, unknown>) => {
+  streams.flush();
+  post({ type: "iopub", id: current, msgType, content });
+};
 
 const tslab = createTslabModule((message: DisplayMessage) => iopub(message.type, message.content));
 
-/** show.* in the library: the same messages as tslab's display. */
-const sink: RichDisplay = tslab.display;
+let typescript: Promise<TypeScriptTranspiler> | undefined;
+/** TypeScript's transpiler, a file of its own beside this worker (3.5 MB), fetched when a cell first needs it. */
+const loadTypeScript = () =>
+  (typescript ??= (import(/* @vite-ignore */ new URL("./kernel-typescript.js", import.meta.url).href) as Promise<typeof import("./typescript")>).then((m) => m.typescript));
 
-const withSink = async <T extends { setDisplaySink(d: RichDisplay | null | undefined): void }>(load: Promise<T>): Promise<T> => {
-  const module = await load;
-  module.setDisplaySink(sink);
-  return module;
-};
-
-const preloadDigits = async (m: Record<string, unknown>) => (m.preloadDefaultDigits as () => Promise<void>)();
-
-const modules: ModuleTable = {
-  "vae-workbook": {
-    load: () => withSink(import("../../index")) as Promise<Record<string, unknown>>,
-    // loadDefaultDigits is synchronous, as on Node: fetch its asset before the cell runs.
-    prepare: { loadDefaultDigits: preloadDigits, loadMnistPackage: preloadDigits },
-  },
-  "vae-workbook/exact": { load: () => withSink(import("../../exact-entry")) as Promise<Record<string, unknown>> },
-  "@tensorflow/tfjs": { load: () => import("../tfjs") as Promise<Record<string, unknown>> },
-  tslab: { load: async () => tslab },
-};
-
-const notebook = new NotebookState(modules);
-
-// console.* becomes the cell's stdout and stderr, formatted like Node's.
-for (const [method, name] of [["log", "stdout"], ["info", "stdout"], ["debug", "stdout"], ["warn", "stderr"], ["error", "stderr"]] as const) {
-  console[method] = (...args: unknown[]) => iopub("stream", { name, text: formatLog(args) + "\n" });
+/** The import map's modules, loaded from their URLs; `tslab` is the kernel's own. */
+function moduleTable(imports: Record<string, ModuleSpec>): ModuleTable {
+  const table: ModuleTable = { tslab: { load: async () => tslab } };
+  for (const [specifier, spec] of Object.entries(imports)) {
+    table[specifier] = {
+      load: async () => {
+        const module = (await import(/* webpackIgnore: true */ spec.url)) as Record<string, unknown>;
+        if (spec.displaySink) (module[spec.displaySink] as (d: unknown) => void)(tslab.display);
+        return module;
+      },
+      prepare: Object.fromEntries(
+        Object.entries(spec.prepare ?? {}).map(([name, hook]) => [name, async (m: Record<string, unknown>) => (m[hook] as () => Promise<void>)()]),
+      ),
+    };
+  }
+  return table;
 }
+
+let notebook = new NotebookState({}, loadTypeScript);
+
+// console.* becomes the cell's stdout and stderr, printed as Node's console prints.
+const nodeConsole = createConsole({ write: (name, text) => streams.write(name, text), frames: (stack) => notebook.frames(stack) });
+Object.assign(console, nodeConsole);
 
 // Node's setImmediate, which notebook code written for tslab may use.
 const immediates = new Map<number, MessageChannel>();
@@ -89,6 +82,14 @@ Object.assign(globalThis, {
   },
 });
 
+// A cell that calls close() ends the worker: say so first, so the page can start another.
+const close = worker.close.bind(worker);
+worker.close = () => {
+  streams.flush();
+  post({ type: "exit", reason: "a cell called close(), which ends the kernel's worker" });
+  close();
+};
+
 /** An error thrown later, from a timer or a forgotten promise: an error output, as tslab reports it. */
 function reportLate(kind: string, error: unknown): void {
   const e = notebook.describe(error);
@@ -104,13 +105,16 @@ worker.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => 
 });
 
 async function execute(id: number, code: string, label: string): Promise<Record<string, unknown>> {
+  streams.end();
   current = id;
   const outcome = await notebook.run(code, label);
   if (!outcome.ok) {
+    streams.end();
     iopub("error", { ...outcome.error });
     return { status: "error", ...outcome.error };
   }
-  const text = plainText(outcome.value);
+  const text = outcome.hasValue ? plainText(outcome.value) : null;
+  streams.end();
   if (text !== null) iopub("execute_result", { data: { "text/plain": text }, metadata: {} });
   return { status: "ok", user_expressions: {} };
 }
@@ -136,21 +140,37 @@ function isComplete(code: string): Record<string, unknown> {
   }
 }
 
+/** Every request gets one reply, an error reply if answering it threw. */
+function answer(id: number, produce: () => Record<string, unknown>): void {
+  let content: Record<string, unknown>;
+  try {
+    content = produce();
+  } catch (error) {
+    const e = notebook.describe(error);
+    content = { status: "error", ...e };
+  }
+  post({ type: "reply", id, content });
+}
+
 worker.addEventListener("message", async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   switch (message.type) {
     case "init":
-      if (message.backend) (globalThis as { VAE_BACKEND?: string }).VAE_BACKEND = message.backend;
+      Object.assign(globalThis, message.globals);
+      notebook = new NotebookState(moduleTable(message.imports), loadTypeScript);
       post({ type: "ready" });
       return;
     case "execute":
       post({ type: "reply", id: message.id, content: await execute(message.id, message.code, message.label) });
       return;
+    case "interrupt":
+      // Reached only when the running cell awaits (a busy loop keeps this message waiting).
+      return answer(message.id, () => ({ status: "ok", interrupted: notebook.interrupt() }));
     case "complete":
-      post({ type: "reply", id: message.id, content: complete(message.code, message.cursor) });
-      return;
+      return answer(message.id, () => complete(message.code, message.cursor));
     case "is_complete":
-      post({ type: "reply", id: message.id, content: isComplete(message.code) });
-      return;
+      return answer(message.id, () => isComplete(message.code));
+    case "ping":
+      return answer(message.id, () => ({ status: "ok" }));
   }
 });

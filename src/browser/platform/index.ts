@@ -142,6 +142,11 @@ function unavailable<T extends object>(module: string): T {
 export const fs = unavailable<typeof import("fs")>("fs");
 export const path = unavailable<typeof import("path")>("path");
 
+/** Native TensorFlow's graph step writes one; it never runs in a browser. */
+export function temporaryFolder(_prefix: string): string {
+  throw new NotAvailableInBrowserError("temporary folders", FILES_INSTEAD);
+}
+
 export function gunzip(bytes: Uint8Array): Uint8Array {
   return gunzipSync(bytes);
 }

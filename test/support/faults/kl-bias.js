@@ -6,7 +6,7 @@
  * elboSplit all call through the module's exports), so the notebooks run against a wrong
  * library and their checks must say so.
  */
-"use strict";
+
 const path = require("node:path");
 
 const setting = process.env.VAE_TEST_KL_BIAS;
