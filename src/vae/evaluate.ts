@@ -7,14 +7,18 @@
  *  - active latent units: dimensions whose posterior mean varies across data.
  * Standard errors are over test examples (and, for a fixed example, include the
  * Monte Carlo noise of the draws).
+ *
+ * Each evaluation is async: it reads its values back with `await t.data()`, which every
+ * backend supports and a GPU backend (WebGPU) needs (its synchronous read is not reliable).
+ * The values are those a synchronous read gives on Node.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
-import { Rng } from "../random";
-import { Vae } from "./model";
-import { checkPixels } from "./data";
-import { Estimate, monteCarloMean } from "../estimators";
+import { type Estimate, monteCarloMean } from "../estimators";
 import { logMeanExp } from "../linalg";
+import { Rng } from "../random";
+import { checkPixels } from "./data";
+import type { Vae } from "./model";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
@@ -56,7 +60,7 @@ export interface ElboReport {
 }
 
 /** Test −ELBO with its parts, one seeded reparameterized draw per example. */
-export function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): ElboReport {
+export async function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): Promise<ElboReport> {
   const d = model.config.inputDim;
   const n = countImages(model, images);
   const batch = options.batchSize ?? 500;
@@ -70,8 +74,8 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
       const out = model.loss(rows(images, d, start, end), rng.int32(), { validateArgs: false });
       return [out.recon, out.kl];
     });
-    recon.set(r.dataSync(), start);
-    klv.set(k.dataSync(), start);
+    recon.set(await r.data(), start);
+    klv.set(await k.data(), start);
     tf.dispose([r, k]);
   }
   const neg = recon.map((r, i) => klv[i] - r);
@@ -82,12 +86,12 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
  * log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x) for `k` draws z_i ~ q(z|x) per
  * example; returns a [k][n] float64 table, computed in chunks to bound memory.
  */
-export function logImportanceWeights(
+export async function logImportanceWeights(
   model: Vae,
   images: Float32Array,
   k: number,
   options: { seed?: number; maxBatch?: number } = {},
-): Float64Array[] {
+): Promise<Float64Array[]> {
   checkInteger("k", k, 1);
   const d = model.config.inputDim;
   const n = countImages(model, images);
@@ -113,7 +117,7 @@ export function logImportanceWeights(
         const logLik = tf.reshape(px.logProb(xs), [kc, m]);
         return tf.sub(tf.add(logLik, logPrior), logQ);
       });
-      const data = logw.dataSync();
+      const data = await logw.data();
       logw.dispose();
       for (let i = 0; i < kc; i++) for (let j = 0; j < m; j++) out[s + i][start + j] = data[i * m + j];
     }
@@ -152,11 +156,15 @@ export interface IwaeLadder {
  */
 export function iwaePlan(imageCount: number, ks: number[], subset?: number, draws?: number): { draws: number; examples: number } {
   if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
-  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
+  for (const [i, k] of ks.entries()) checkInteger(`ks[${i}]`, k, 1);
   if (draws !== undefined) checkInteger("draws", draws, 1);
   const K = draws ?? ks.reduce((a, b) => Math.max(a, b));
   for (const k of ks) {
-    if (K % k !== 0) throw new ArgumentError(draws === undefined ? "ks" : "draws", draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`);
+    if (K % k !== 0)
+      throw new ArgumentError(
+        draws === undefined ? "ks" : "draws",
+        draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`,
+      );
   }
   if (subset !== undefined) checkInteger("subset", subset, 2);
   const n = Math.min(imageCount, subset ?? imageCount);
@@ -170,15 +178,15 @@ export function iwaePlan(imageCount: number, ks: number[], subset?: number, draw
  * default max(ks)): IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws
  * (so every k must divide K). The per-example values are then averaged over the subset.
  */
-export function iwaeLadder(
+export async function iwaeLadder(
   model: Vae,
   images: Float32Array,
   ks: number[],
   options: { seed?: number; subset?: number; draws?: number; maxBatch?: number } = {},
-): IwaeLadder {
+): Promise<IwaeLadder> {
   const d = model.config.inputDim;
   const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset, options.draws);
-  const logw = logImportanceWeights(model, images.subarray(0, n * d), K, options);
+  const logw = await logImportanceWeights(model, images.subarray(0, n * d), K, options);
   const elboPer = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     let s = 0;
@@ -203,14 +211,14 @@ export function iwaeLadder(
  * Active units (Burda et al.): A_u = Var_x( E_{q(z|x)}[z_u] ) > threshold (0.01).
  * Returns the per-unit variances and the count.
  */
-export function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): { count: number; variances: number[] } {
+export async function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): Promise<{ count: number; variances: number[] }> {
   const d = model.config.inputDim;
   const n = countImages(model, images, 2);
   const means = tf.tidy(() => {
     const q = model.encode(tf.tensor2d(images, [n, d]));
     return tf.moments(q.base.loc, 0).variance;
   });
-  const variances = Array.from(means.dataSync());
+  const variances = Array.from(await means.data());
   means.dispose();
   return { count: variances.filter((v) => v > threshold).length, variances };
 }

@@ -1,6 +1,6 @@
 /**
  * The browser edition built once per test run (scripts/build-lite.ts), shared by the tests
- * that open it in Chromium (test/lite.test.ts, test/lite-kernel.test.ts).
+ * that open it in Chromium (test/lite.test.ts, test/lite-kernel.test.ts, test/lite-webgpu.test.ts).
  */
 import { buildLite } from "../../scripts/build-lite";
 
