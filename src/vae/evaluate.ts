@@ -14,11 +14,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
-import { Rng } from "../random";
-import { Vae } from "./model";
-import { checkPixels } from "./data";
-import { Estimate, monteCarloMean } from "../estimators";
+import { type Estimate, monteCarloMean } from "../estimators";
 import { logMeanExp } from "../linalg";
+import { Rng } from "../random";
+import { checkPixels } from "./data";
+import type { Vae } from "./model";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
@@ -133,11 +133,15 @@ export interface IwaeRung {
   estimate: Estimate;
   /** IWAE_k − ELBO, paired over the same draws: its mean and SE. */
   gapOverElbo: Estimate;
+  /** IWAE_k of each image (for comparisons paired over images). */
+  perExample: Float64Array;
 }
 
 export interface IwaeLadder {
   /** ELBO estimated as the mean log-weight over all K draws (K = max k). */
   elbo: Estimate;
+  /** That ELBO of each image. */
+  elboPerExample: Float64Array;
   rungs: IwaeRung[];
   examples: number;
   draws: number;
@@ -145,35 +149,43 @@ export interface IwaeLadder {
 
 /**
  * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
- * K = max(ks) draws for each of `examples` images. Checks everything before any work:
- * the ks, a subset of at least two images (a standard error needs two), and the memory
- * of the K × examples table of log-weights.
+ * K draws for each of `examples` images — `draws` if given (a multiple of every k, so that
+ * each rung averages over K/k groups), else the largest k. Checks everything before any
+ * work: the ks, a subset of at least two images (a standard error needs two), and the
+ * memory of the K × examples table of log-weights.
  */
-export function iwaePlan(imageCount: number, ks: number[], subset?: number): { draws: number; examples: number } {
+export function iwaePlan(imageCount: number, ks: number[], subset?: number, draws?: number): { draws: number; examples: number } {
   if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
-  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
-  const K = ks.reduce((a, b) => Math.max(a, b));
-  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
+  for (const [i, k] of ks.entries()) checkInteger(`ks[${i}]`, k, 1);
+  if (draws !== undefined) checkInteger("draws", draws, 1);
+  const K = draws ?? ks.reduce((a, b) => Math.max(a, b));
+  for (const k of ks) {
+    if (K % k !== 0)
+      throw new ArgumentError(
+        draws === undefined ? "ks" : "draws",
+        draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`,
+      );
+  }
   if (subset !== undefined) checkInteger("subset", subset, 2);
   const n = Math.min(imageCount, subset ?? imageCount);
   if (n < 2) throw new ArgumentError("images", `the ladder's standard errors need at least 2 images, got ${n}`);
-  checkWeightBudget("ks", K, n);
+  checkWeightBudget(draws === undefined ? "ks" : "draws", K, n);
   return { draws: K, examples: n };
 }
 
 /**
- * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
- * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
- * must divide K). The per-example values are then averaged over the subset.
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K draws per example (`options.draws`,
+ * default max(ks)): IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws
+ * (so every k must divide K). The per-example values are then averaged over the subset.
  */
 export async function iwaeLadder(
   model: Vae,
   images: Float32Array,
   ks: number[],
-  options: { seed?: number; subset?: number; maxBatch?: number } = {},
+  options: { seed?: number; subset?: number; draws?: number; maxBatch?: number } = {},
 ): Promise<IwaeLadder> {
   const d = model.config.inputDim;
-  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset);
+  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset, options.draws);
   const logw = await logImportanceWeights(model, images.subarray(0, n * d), K, options);
   const elboPer = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -190,9 +202,9 @@ export async function iwaeLadder(
       for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
-    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
+    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])), perExample: per };
   });
-  return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
+  return { elbo: monteCarloMean(elboPer), elboPerExample: elboPer, rungs, examples: n, draws: K };
 }
 
 /**
