@@ -15,13 +15,18 @@
  *   2b. completion latency: Tab on a member, inside `import { … }` and in an options object,
  *      as the kernel answers it (the page's performance measures);
  *   3. training throughput of notebook 08's model (784-400-20, batch 128) in the browser
- *      kernel on WebAssembly next to Node on WebAssembly, in alternating rounds;
+ *      kernel next to Node on WebAssembly, in alternating rounds: on the backend the site
+ *      chooses for a reader on this machine (WebGPU where a GPU adapter passes the
+ *      self-check) and, when that is not WebAssembly, on WebAssembly too;
  *   4. the compiler: the wall time of a cell compiled by sucrase, of the first cell that
  *      needs TypeScript's transpiler (it is fetched and started then) and of the next one,
  *      each from Shift-Enter to its output (the interface's own time is in all three).
  *
- * Prints the tables and writes build/bench-browser.json. Options: --rounds N (default 3),
- * --notebooks 01,02 (default all), --skip-train, --rebuild.
+ * Chromium runs with WebGPU turned on (scripts/chromium.ts), so a machine with a GPU uses it;
+ * the bench prints which backend the browser kernel computes on, and why faster ones were
+ * skipped. Prints the tables and writes build/bench-browser.json. Options: --rounds N
+ * (default 3), --notebooks 01,02 (default all), --skip-train, --rebuild, --backend NAME
+ * (force the browser's training backend, e.g. webgpu on a software adapter).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -123,34 +128,64 @@ async function newReader(browser: Browser): Promise<{ context: BrowserContext; p
   return { context, page: await context.newPage(), bytes };
 }
 
-/** Trains notebook 08's model for `epochs` epochs; the same code for the browser cell and Node. */
-const trainingCode = (imports: string, epochs: number) => `${imports}
-await initBackend({ quiet: true, prefer: "wasm" });
+/** Examples per second of each epoch, and the backend's status line. */
+interface TrainingRun {
+  backend: string;
+  examplesPerSecond: number[];
+}
+
+/**
+ * Trains notebook 08's model for `epochs` epochs on `prefer` (undefined: the backend the
+ * host chooses by itself); the same code for the browser cell and Node.
+ */
+const trainingCode = (imports: string, epochs: number, prefer: string | undefined) => `${imports}
+const backend = await initBackend({ quiet: true${prefer ? `, prefer: ${JSON.stringify(prefer)}` : ""} });
 const { train } = loadDefaultDigits({ seed: 0 });
 const run = await trainVae(train, null, { model: { hidden: [400], latentDim: 20 }, epochs: ${epochs}, batchSize: 128, seed: 0 });
-JSON.stringify(run.history.map((h) => h.examplesPerSecond))`;
+JSON.stringify({ backend: describeBackend(backend), examplesPerSecond: run.history.map((h) => h.examplesPerSecond) })`;
 
-async function browserTraining(browser: Browser, site: StaticServer, epochs: number): Promise<number[]> {
+async function browserTraining(browser: Browser, site: StaticServer, epochs: number, prefer: string | undefined): Promise<TrainingRun> {
   const { context, page } = await newReader(browser);
   try {
     await openInLite(page, site, "08-gaussian-vae");
-    const index = await typeNewCell(page, trainingCode('import { initBackend, loadDefaultDigits, trainVae } from "vae-workbook";', epochs));
-    await waitForCellsDone(page, 20 * 60_000);
+    const index = await typeNewCell(
+      page,
+      trainingCode('import { describeBackend, initBackend, loadDefaultDigits, trainVae } from "vae-workbook";', epochs, prefer),
+    );
+    await waitForCellsDone(page, 60 * 60_000);
     const text = (await readCells(page))[index].text.trim();
-    return JSON.parse(text.replace(/^'|'$/g, "")) as number[];
+    return JSON.parse(text.replace(/^'|'$/g, "")) as TrainingRun;
   } finally {
     await context.close();
   }
 }
 
-function nodeTraining(epochs: number): number[] {
+function nodeTraining(epochs: number): TrainingRun {
   const script = `(async () => { ${trainingCode(
-    'const { initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
+    'const { describeBackend, initBackend } = require("./src/backend"); const { loadDefaultDigits } = require("./src/vae/data"); const { trainVae } = require("./src/vae/trainer");',
     epochs,
+    "wasm",
   ).replace(/JSON\.stringify\((.*)\)$/, "console.log(JSON.stringify($1))")} })();`;
   const node = run(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, VAE_BACKEND: "wasm" } });
   if (!node.ok) throw new Error(`Node training failed: ${lastLines(node.stderr, 20)}`);
-  return JSON.parse(lastLines(node.stdout, 1)) as number[];
+  return JSON.parse(lastLines(node.stdout, 1)) as TrainingRun;
+}
+
+/** The backend the browser kernel chooses by itself here, with the reasons faster ones were skipped. */
+async function browserBackend(browser: Browser, site: StaticServer): Promise<{ line: string; skipped: string[] }> {
+  const { context, page } = await newReader(browser);
+  try {
+    await openInLite(page, site, "08-gaussian-vae");
+    const index = await typeNewCell(
+      page,
+      'import { describeBackend, initBackend } from "vae-workbook";\n' +
+        "const chosen = await initBackend({ quiet: true });\nJSON.stringify({ line: describeBackend(chosen), skipped: chosen.skipped })",
+    );
+    await waitForCellsDone(page, 120_000);
+    return JSON.parse((await readCells(page))[index].text.trim().replace(/^'|'$/g, "")) as { line: string; skipped: string[] };
+  } finally {
+    await context.close();
+  }
 }
 
 /** Tab on three kinds of completion, `rounds` times each; the kernel's time to answer, by kind. */
@@ -198,13 +233,15 @@ async function main(): Promise<void> {
     .option("--notebooks <list>", "notebooks to time, by number (default: all)", (v) => v.split(","))
     .option("--epochs <n>", "epochs of the training comparison (steady state: epochs 2 on)", positive, 3)
     .option("--skip-train", "skip the training comparison")
+    .option("--backend <name>", "the browser's training backend (default: the one the site chooses here)")
     .option("--rebuild", "rebuild build/lite first")
     .parse()
-    .opts<{ rounds: number; notebooks?: string[]; epochs: number; skipTrain?: boolean; rebuild?: boolean }>();
+    .opts<{ rounds: number; notebooks?: string[]; epochs: number; skipTrain?: boolean; backend?: string; rebuild?: boolean }>();
 
   if (opts.rebuild || !fs.existsSync(path.join(liteDirs.site, "index.html"))) await buildLite();
   const site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
-  const browser = await launchChromium({ loopback: true });
+  // WebGPU on: a machine with a GPU computes on it, as a reader's browser does.
+  const browser = await launchChromium({ loopback: true, webgpu: true });
   const lab = await startLab();
   const report: Record<string, unknown> = { date: new Date().toISOString() };
   try {
@@ -249,6 +286,12 @@ async function main(): Promise<void> {
       bytes: loads[0].bytes,
       byKind: Object.fromEntries(loads[0].byKind),
     };
+
+    // Which backend the browser kernel computes on here (07 and 08 use it; 01–06 are float64 code).
+    const chosen = await browserBackend(browser, site);
+    console.log(`\nthe browser kernel computes on: ${chosen.line}`);
+    for (const why of chosen.skipped) console.log(`  skipped ${why}`);
+    report.browserBackend = chosen;
 
     // 2. Run All per notebook, browser next to tslab.
     const wanted = (opts.notebooks ?? []).map((n) => n.padStart(2, "0"));
@@ -296,21 +339,36 @@ async function main(): Promise<void> {
     // 2b. Completion latency, as the kernel answers Tab (after a first cell has waited for the checker).
     report.completion = await completionLatency(browser, site, opts.rounds);
 
-    // 3. Training throughput, browser wasm vs Node wasm.
+    // 3. Training throughput: the browser on the backend a reader gets here (and on
+    // WebAssembly when that is another one), Node on WebAssembly, in alternating rounds.
     if (!opts.skipTrain) {
-      const steady = (eps: number[]) => median(eps.slice(1));
-      const pairs: { browser: number; node: number }[] = [];
+      const steady = (run: TrainingRun) => median(run.examplesPerSecond.slice(1));
+      const short = (line: string) => line.replace(/^tfjs backend: /, "").replace(/ \(skipped.*$/, "");
+      const rounds: { browser: number; browserWasm: number | null; node: number }[] = [];
+      let browserLine = "";
       for (let r = 0; r < opts.rounds; r++) {
-        const b = steady(await browserTraining(browser, site, opts.epochs));
-        const n = steady(nodeTraining(opts.epochs));
-        pairs.push({ browser: b, node: n });
-        console.log(`  training round ${r + 1}: browser (wasm) ${Math.round(b)} ex/s, Node (wasm) ${Math.round(n)} ex/s, ratio ${(b / n).toFixed(2)}`);
+        const own = await browserTraining(browser, site, opts.epochs, opts.backend);
+        browserLine = own.backend;
+        const onWasm = /^tfjs backend: wasm\b/.test(own.backend);
+        const wasm = onWasm ? null : await browserTraining(browser, site, opts.epochs, "wasm");
+        const node = nodeTraining(opts.epochs);
+        rounds.push({ browser: steady(own), browserWasm: wasm && steady(wasm), node: steady(node) });
+        const last = rounds[rounds.length - 1];
+        console.log(
+          `  training round ${r + 1}: browser (${short(own.backend)}) ${Math.round(last.browser)} ex/s` +
+            (last.browserWasm ? `, browser (wasm) ${Math.round(last.browserWasm)} ex/s` : "") +
+            `, Node (wasm) ${Math.round(last.node)} ex/s, browser/Node ${(last.browser / last.node).toFixed(2)}`,
+        );
       }
-      const ratio = median(pairs.map((p) => p.browser / p.node));
+      const med = (f: (x: (typeof rounds)[number]) => number) => median(rounds.map(f));
+      const gpuLine = rounds[0].browserWasm
+        ? `; ${short(browserLine)} is ${med((x) => x.browser / x.browserWasm!).toFixed(2)}× the browser's WebAssembly (${Math.round(med((x) => x.browserWasm!))} ex/s)`
+        : "";
       console.log(
-        `training, 784-400-20, batch 128, epochs 2–${opts.epochs}: browser ${Math.round(median(pairs.map((p) => p.browser)))} ex/s, Node ${Math.round(median(pairs.map((p) => p.node)))} ex/s (medians); browser/Node ${ratio.toFixed(2)}`,
+        `training, 784-400-20, batch 128, epochs 2–${opts.epochs}: browser (${short(browserLine)}) ${Math.round(med((x) => x.browser))} ex/s, ` +
+          `Node (wasm) ${Math.round(med((x) => x.node))} ex/s (medians); browser/Node ${med((x) => x.browser / x.node).toFixed(2)}${gpuLine}`,
       );
-      report.training = { pairs, ratio };
+      report.training = { browserBackend: browserLine, rounds, ratio: med((x) => x.browser / x.node) };
     }
 
     // 4. The compiler: sucrase's cells, and TypeScript's (first one: the transpiler loads).

@@ -22,9 +22,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { Command, InvalidArgumentError } from "commander";
 import * as tf from "@tensorflow/tfjs";
+import { run as runProcess } from "./proc";
 import { paths, venvPython } from "./paths";
 
 type Backend = "wasm" | "tensorflow" | "cpu";
@@ -269,9 +269,8 @@ async function workerGraphProfile(): Promise<void> {
 // ------------------------------------------------------------------ parent
 
 function runChild(args: string[], env: Record<string, string> = {}): { messages: any[]; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
+  const r = runProcess(process.execPath, [...process.execArgv, __filename, ...args], {
+    cwd: process.cwd(),
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", ...env },
   });
   const messages = (r.stdout ?? "")
@@ -389,7 +388,7 @@ async function main(): Promise<void> {
   const torchScript = path.join(paths.scripts, "torch_vae.py");
   const runTorch = (threads: number) => {
     if (!fs.existsSync(python)) return { messages: [{ event: "unavailable", reason: `${python} does not exist (run npm run setup)` }], stderr: "", status: 0 };
-    const r = spawnSync(python, [torchScript, dataDir, "--epochs", String(epochs), "--threads", String(threads)], { encoding: "utf8" });
+    const r = runProcess(python, [torchScript, dataDir, "--epochs", String(epochs), "--threads", String(threads)], { cwd: process.cwd() });
     const messages = (r.stdout ?? "").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     return { messages, stderr: r.stderr ?? "", status: r.status };
   };

@@ -15,12 +15,18 @@ export function skipWithoutChromium(context: { skip(): void }): void {
  * Headless Chromium behind a proxy that does not exist, so anything that escapes a test's
  * request routing fails loudly. Pages from files route even loopback there; a test of a
  * server on 127.0.0.1 passes `{ loopback: true }` to reach it directly.
+ *
+ * `{ webgpu: true }` turns WebGPU on (Chromium on Linux ships it behind a flag) and leaves
+ * the GPU on: a machine with a GPU gives its adapter, one without gives SwiftShader's
+ * software adapter, which the library uses only when asked for by name (`?backend=webgpu`).
+ * WebGPU needs a secure context: https or loopback.
  */
-export async function launchChromium(options: { loopback?: boolean } = {}): Promise<Browser> {
+export async function launchChromium(options: { loopback?: boolean; webgpu?: boolean } = {}): Promise<Browser> {
   const bypass = options.loopback ? [] : ["--proxy-bypass-list=<-loopback>"];
+  const gpu = options.webgpu ? ["--enable-unsafe-webgpu", "--enable-features=Vulkan"] : ["--disable-gpu"];
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--proxy-server=127.0.0.1:9", ...bypass],
+    args: ["--no-sandbox", "--disable-background-networking", ...gpu, "--proxy-server=127.0.0.1:9", ...bypass],
   });
 }

@@ -14,9 +14,9 @@
  * All inputs and initial weights come from the float64 Rng and are rounded to float32
  * once, so both backends start from bit-identical tensors.
  */
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
+import { run } from "./proc";
 import { Rng } from "../src/random";
 
 export type ProbeBackend = "tensorflow" | "wasm";
@@ -270,18 +270,16 @@ export function runProbe(
   const tsxCli = require.resolve("tsx/cli", { paths: [projectRoot] });
   const argv = [tsxCli, path.join(projectRoot, "scripts", "native-parity-probe.ts")];
   if (options.benchSeconds) argv.push("--bench", String(options.benchSeconds));
-  const child = spawnSync(process.execPath, argv, {
+  const child = run(process.execPath, argv, {
     cwd: projectRoot,
-    encoding: "utf8",
     timeout: options.timeoutMs ?? 120_000,
     // TF_CPP_MIN_LOG_LEVEL=2 keeps TensorFlow's start-up banner off stderr.
     env: { ...process.env, VAE_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: "2" },
-    maxBuffer: 64 << 20,
   });
   const stderr = (child.stderr ?? "").trim();
   if (child.status === UNAVAILABLE_EXIT) return { result: null, reason: stderr.split("\n").pop() ?? "unavailable" };
   if (child.status !== 0) {
-    throw new Error(`probe on ${backend} failed (exit ${child.status ?? child.signal ?? child.error}): ${stderr.slice(-2000)}`);
+    throw new Error(`probe on ${backend} failed (exit ${child.status ?? child.signal ?? "did not start"}): ${stderr.slice(-2000)}`);
   }
   const line = child.stdout.trim().split("\n").pop() ?? "";
   return { result: JSON.parse(line) as ProbeResult, reason: "" };

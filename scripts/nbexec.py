@@ -7,16 +7,19 @@ its last stdout line:
    "error": {"cell": code cell number (from 1, as a reader counts) | null, "id": cell id,
              "ename": ..., "evalue": ..., "source": the cell's first line} | null}
 
-A notebook fails on the first of: an error output; a failing row of a checked claim or of
-the equation ledger in an output (`show.ledger` draws it as <tr class="fail" ...>; in
-strict mode, the default, the cell has also thrown ClaimFailedError, whose error output is
-reported instead — this catches a row shown after `setStrictChecks(false)`); a report by tslab of an exception
-thrown outside a cell's own flow (`UncaughtException: ...`, `UnhandledPromiseRejection:
-...`, e.g. from a timer), which tslab writes to the stderr stream of the last cell that
-ran — read from the kernel's messages even when it comes after that cell finished (a
-short settling cell after the last one keeps listening a moment); a kernel that dies or
-times out (named with the cell that was running, and the last lines the kernel wrote to
-its own stderr); a file that is not a notebook; a failed export.
+A notebook fails on the first of: an error output; a failing checked row (a claim or an
+equation of the ledger) in an output — `show.ledger` sends its rows as JSON in the
+output's metadata (src/judge.ts, CHECKS_METADATA); in strict mode, the default, the cell
+has also thrown ClaimFailedError, whose error output is reported instead — this catches a
+row shown after `setStrictChecks(false)`; a report by tslab of an exception thrown outside
+a cell's own flow (`UncaughtException: ...`, `UnhandledPromiseRejection: ...`, e.g. from a
+timer), which tslab writes to the stderr stream of the last cell that ran — read from the
+kernel's messages even when it comes after that cell finished (a short settling cell after
+the last one keeps listening a moment); a kernel that dies or times out (named with the
+cell that was running, and the last lines the kernel wrote to its own stderr); a code cell
+that did not run (e.g. tagged skip-execution); a checked row that was built but never shown
+(the settling cell asks the judge's registry); a file that is not a notebook; a failed
+export.
 
 The source notebook is only read; the executed copy is written to --out-dir and
 signed (so JupyterLab trusts its SVG and HTML outputs), the HTML page to --html-dir unless
@@ -24,8 +27,8 @@ the notebook failed (the last good page stays). --publication (JSON, from
 scripts/publish.ts) names the outputs and says what the page and post show; the executed
 copy keeps it in its metadata ("workbook") for the exporter.
 """
+
 import argparse
-import html
 import json
 import os
 import re
@@ -43,13 +46,16 @@ from nbformat.sign import NotebookNotary
 # the cell's promise: see tslab/dist/main.js.
 LATE_ERROR = re.compile(r"^(UncaughtException|UnhandledPromiseRejection):\s*(.*)$")
 # Run after the last cell and removed from the executed copy: timers and rejections due
-# within it report into its output instead of being lost at kernel shutdown.
+# within it report into its output instead of being lost at kernel shutdown. Then it prints
+# the checked rows that were built but never shown, from the judge's registry (src/judge.ts),
+# which the library publishes on a global so that nothing needs importing here.
 SETTLE_ID = "workbook-settle"
-SETTLE_SOURCE = "await new Promise((resolve) => setTimeout(resolve, 50));"
-# A failing row as src/notebook.ts's show.ledger draws it: its tag, then its cells (tag, claim, ...).
-FAILED_ROW = re.compile(r'<tr class="fail" data-tag="([^"]*)"[^>]*>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>')
-# Any row show.ledger draws, passing or failing.
-SHOWN_ROW = re.compile(r'<tr class="(pass|fail)" data-tag=')
+CHECKS_METADATA = "vae-workbook/checks"
+UNSHOWN_MARKER = "workbook-unshown-checks:"
+SETTLE_SOURCE = (
+    "await new Promise((resolve) => setTimeout(resolve, 50));\n"
+    f'console.log("{UNSHOWN_MARKER}" + JSON.stringify((globalThis as any)[Symbol.for("{CHECKS_METADATA}")]?.unshown() ?? []));'
+)
 
 
 class NotebookReadError(Exception):
@@ -112,22 +118,44 @@ def claim_error(text):
 
 
 def failed_claims(output):
-    """The claims of the failing rows an output shows, as "(tag) claim"."""
-    data = output.get("data", {}).get("text/html")
-    if not data:
-        return []
-    text = "".join(data) if isinstance(data, list) else data
-    return [f"({html.unescape(tag)}) {html.unescape(claim)}" for tag, claim in FAILED_ROW.findall(text)]
+    """The claims of the failing rows an output shows, as "(tag) claim", from the rows in its metadata."""
+    rows = output.get("metadata", {}).get(CHECKS_METADATA, [])
+    return [f"({row.get('tag')}) {row.get('title')}" for row in rows if row.get("pass") is not True]
+
+
+def unshown_checks(cell):
+    """The rows the settling cell reports as built but never shown, or None if it reported nothing."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            for line in output.get("text", "").splitlines():
+                if line.startswith(UNSHOWN_MARKER):
+                    return json.loads(line[len(UNSHOWN_MARKER) :])
+    return None
+
+
+def unshown_error(rows):
+    described = [f"({row.get('tag')}) {row.get('title')} ({'passes' if row.get('pass') is True else 'fails'})" for row in rows]
+    return {"cell": None, "id": None, "ename": "UnshownCheckError", "evalue": f"checked but never shown with show.ledger: {'; '.join(described)}", "source": ""}
+
+
+def not_run(nb):
+    """The first code cell with something to run that has no execution count, as an error."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None:
+            tags = cell.get("metadata", {}).get("tags", [])
+            why = " (it is tagged skip-execution)" if "skip-execution" in tags else ""
+            return cell_error(nb, index, "CellNotRunError", f"this code cell did not run{why}")
+    return None
 
 
 def shown_rows(nb):
-    """How many checked rows (claims, ledger rows) the outputs show, passing and failing."""
+    """How many checked rows (claims, ledger rows) the outputs show, passing and failing, from the rows in their metadata."""
     counts = {"pass": 0, "fail": 0}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            data = output.get("data", {}).get("text/html") if output.get("output_type") in ("display_data", "execute_result") else None
-            for verdict in SHOWN_ROW.findall("".join(data) if isinstance(data, list) else data or ""):
-                counts[verdict] += 1
+            if output.get("output_type") in ("display_data", "execute_result"):
+                for row in output.get("metadata", {}).get(CHECKS_METADATA, []):
+                    counts["pass" if row.get("pass") is True else "fail"] += 1
     return counts
 
 
@@ -266,7 +294,11 @@ def execute(nb, notebook_path, timeout):
     # nbclient stops at the first failing cell; a cell may also print an error output
     # without failing the execute reply, so look again, and at the reports nbclient skipped.
     error = error or earliest(nb, first_error(nb), watch.first(nb))
+    unshown = unshown_checks(settle)
     nb.cells.remove(settle)
+    # A run that got through every cell: each code cell ran, and every checked row was shown.
+    if not error:
+        error = not_run(nb) or (unshown_error(unshown) if unshown else None)
     if error and error["id"] == SETTLE_ID:
         # Due after the last cell had finished: reported with that cell.
         error = cell_error(nb, last_executed(nb), error["ename"], f"{error['evalue']} (after this last cell had finished)")

@@ -25,14 +25,14 @@
  *
  * Flags: --force (rebuild even if tfjs-node loads), --remove (undo: delete the addon, the
  * package files and the .venv-native cache), --no-bench (skip the throughput measurement).
- * Env: VAE_TF_WHEEL=2.21.0 picks one wheel version from WHEELS below.
+ * Env: VAE_TF_WHEEL=2.9.1 picks one wheel version from WHEELS below.
  * Node: 20, 22 and 24 (the addon uses N-API, so one build serves every version).
  */
-import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { compareProbes, projectRoot, runProbe } from "./native-parity-probe";
+import { lastLines, type RunOptions, run as runProcess } from "./proc";
 
 const TFJS_NODE_VERSION = "4.22.0";
 const root = projectRoot;
@@ -41,15 +41,16 @@ const logDir = path.join(cacheDir, "logs");
 const pkgDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
 
 /**
- * Wheels to try, in order. tfjs-node 4.22 was built against libtensorflow 2.9.1, so the
- * matching release comes first. Its C API lives in the Python extension
- * `_pywrap_tensorflow_internal.so`; newer wheels ship it in `libtensorflow_cc.so.2`.
- * Pinning version, Python tag and platform makes pip pick the same file whatever
- * Python runs it.
+ * Wheels to try, in order. 2.21.0 first: its graph step is 7–10% faster than 2.9.1's on the
+ * build machine (alternating processes, docs/benchmarks.md), and its `libtensorflow_cc.so.2`
+ * exports the C API directly. 2.9.1, the release tfjs-node 4.22 was built against, is the
+ * fallback for systems older than glibc 2.27; its C API lives in the Python extension
+ * `_pywrap_tensorflow_internal.so`. Pinning version, Python tag and platform makes pip pick
+ * the same file whatever Python runs it.
  */
 const WHEELS = [
-  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
   { version: "2.21.0", python: "3.11", glibc: "2.27", platforms: ["manylinux_2_27_x86_64", "manylinux_2_17_x86_64"] },
+  { version: "2.9.1", python: "3.10", glibc: "2.17", platforms: ["manylinux2014_x86_64", "manylinux_2_17_x86_64"] },
 ];
 
 /** Where, inside a wheel, a library with TensorFlow's C API may live (first match wins). */
@@ -112,18 +113,17 @@ async function step<T>(name: string, body: () => T | Promise<T>): Promise<T> {
   }
 }
 
-function run(cmd: string, argv: string[], options: SpawnSyncOptions & { logName?: string } = {}) {
-  const result = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 256 << 20, ...options });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`;
-  if (options.logName) {
-    fs.mkdirSync(logDir, { recursive: true });
-    fs.writeFileSync(path.join(logDir, options.logName), `$ ${cmd} ${argv.join(" ")}\n${output}`);
-  }
-  return { ok: result.status === 0, status: result.status, output };
+/** Runs a command in the project's root; `logName` keeps what it printed in .venv-native/logs/. */
+function run(cmd: string, argv: string[], options: Omit<RunOptions, "log"> & { logName?: string } = {}) {
+  const { logName, ...rest } = options;
+  return runProcess(cmd, argv, { cwd: root, ...rest, log: logName ? path.join(logDir, logName) : undefined });
 }
 
 function tail(text: string, lines = 12): string {
-  return text.trim().split("\n").slice(-lines).map((l) => `    ${l}`).join("\n");
+  return lastLines(text, lines)
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 }
 
 function dirSize(p: string): number {

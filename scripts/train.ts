@@ -241,13 +241,13 @@ async function runEvaluate(opts: Record<string, any>): Promise<void> {
   const x = testImages(test, ck.meta.options.binarization, ck.meta.options.seed);
   const fmt = (e: { value: number; stdError: number }) => `${e.value.toFixed(2)} ± ${e.stdError.toFixed(2)}`;
   console.log(`checkpoint ${ck.path} (epoch ${ck.epoch}, ${ck.config.inputDim}-${ck.config.hidden.join("-")}-${ck.config.latentDim})`);
-  const e = evaluateElbo(ck.model, x, { seed: opts.seed });
+  const e = await evaluateElbo(ck.model, x, { seed: opts.seed });
   console.log(`test −ELBO ${fmt(e.negElbo)} nats = −recon ${fmt({ ...e.recon, value: -e.recon.value })} + KL ${fmt(e.kl)}  (n = ${test.n})`);
-  const ladder = iwaeLadder(ck.model, x, opts.iwaeK, { seed: opts.seed, subset: plan.examples });
+  const ladder = await iwaeLadder(ck.model, x, opts.iwaeK, { seed: opts.seed, subset: plan.examples });
   console.log(`IWAE ladder on ${ladder.examples} test images, ${ladder.draws} draws each (log p(x) in nats; SE over images):`);
   console.log(`  ELBO        ${fmt(ladder.elbo)}`);
   for (const r of ladder.rungs) console.log(`  IWAE_${String(r.k).padEnd(6)} ${fmt(r.estimate)}   (over ELBO: +${fmt(r.gapOverElbo)})`);
-  const au = activeUnits(ck.model, x);
+  const au = await activeUnits(ck.model, x);
   console.log(`active units: ${au.count} of ${ck.config.latentDim} (Var_x E_q[z_u] > 0.01)`);
   ck.model.dispose();
 }

@@ -4,10 +4,10 @@
  * executed copies to build/notebooks/ and HTML pages to build/html/, and prints one
  * line per notebook with the checked rows it showed. A failing notebook is reported in one
  * line with its code cell (counted from 1, plus the cell id) and error — also a checked claim
- * or ledger row that fails (ClaimFailedError, naming the claim), an exception a cell's timer
- * throws later, a kernel that dies, a file that is not a notebook; the rest still run, and
- * the exit code is non-zero. A failed notebook's page and post are not replaced. Source
- * notebooks are only read.
+ * or ledger row that fails (ClaimFailedError, naming the claim), a checked row built but never
+ * shown, a code cell that did not run, an exception a cell's timer throws later, a kernel that
+ * dies, a file that is not a notebook; the rest still run, and the exit code is non-zero. A
+ * failed notebook's page and post are not replaced. Source notebooks are only read.
  *
  * Then the equation ledger: printed as a table, written to build/ledger.json, and (with
  * the HTML export) the index page build/html/index.html. The export also writes blog
@@ -18,10 +18,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
+import { buildLite, liteDirs } from "./build-lite";
 import { jupyterEnv, paths, venvPython } from "./paths";
 import { runAsync } from "./proc";
 import { computeLedger, publication, writeIndex, writeLedgerJson } from "./publish";
-import { buildLite, liteDirs } from "./build-lite";
 import { loadSeries, outputStem, partNotebooks } from "./series";
 
 export interface NotebookResult {
@@ -73,11 +73,14 @@ function inSeries(notebook: string): boolean {
 /**
  * Executes one notebook in a fresh kernel; never throws for notebook errors. Checks are
  * strict: the kernel runs with WORKBOOK_STRICT_CHECKS=1 whatever the caller's environment
- * says, and nbexec.py fails the notebook on any failing row it shows (src/claims.ts).
+ * says, and nbexec.py fails the notebook on any failing row it shows (src/judge.ts).
  * `env` adds variables to the kernel's environment (the tests' deliberate faults); `outDir`
  * puts the executed copy elsewhere than build/notebooks/.
  */
-export async function executeNotebook(notebook: string, options: { html?: boolean; env?: Record<string, string>; outDir?: string } = {}): Promise<NotebookResult> {
+export async function executeNotebook(
+  notebook: string,
+  options: { html?: boolean; env?: Record<string, string>; outDir?: string } = {},
+): Promise<NotebookResult> {
   const failed = (ename: string, evalue: string): NotebookResult => ({
     ok: false,
     seconds: 0,
@@ -174,12 +177,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (opts.list) {
-    notebooks.forEach((f) => console.log(path.basename(f)));
+    for (const f of notebooks) console.log(path.basename(f));
     return;
   }
 
-  console.log(`workbook: ${notebooks.length} notebook(s) -> ${path.relative(paths.root, outDirs.notebooks)}/` +
-    (opts.html ? `, ${path.relative(paths.root, outDirs.html)}/` : ""));
+  console.log(
+    `workbook: ${notebooks.length} notebook(s) -> ${path.relative(paths.root, outDirs.notebooks)}/` +
+      (opts.html ? `, ${path.relative(paths.root, outDirs.html)}/` : ""),
+  );
   const failures: string[] = [];
   const started = Date.now();
   const width = Math.max(...notebooks.map((f) => path.basename(f, ".ipynb").length));
@@ -196,7 +201,10 @@ async function main(): Promise<void> {
   if (program.args.length === 0 && opts.html) {
     const series = loadSeries();
     const names = new Set(listNotebooks().map((f) => outputStem(f, series)));
-    for (const [dir, ext] of [[outDirs.html, ".html"], [outDirs.blog, ".md"]] as const) {
+    for (const [dir, ext] of [
+      [outDirs.html, ".html"],
+      [outDirs.blog, ".md"],
+    ] as const) {
       if (!fs.existsSync(dir)) continue;
       for (const file of fs.readdirSync(dir)) {
         if (file.endsWith(ext) && file !== "index.html" && !names.has(path.basename(file, ext))) fs.rmSync(path.join(dir, file));
@@ -211,9 +219,17 @@ async function main(): Promise<void> {
     const wrote = [path.relative(paths.root, json)];
     // The index lists every notebook in reading order, linking those with a page.
     if (opts.html) wrote.push(path.relative(paths.root, writeIndex(listNotebooks(), ledger.rows)));
-    console.log(`workbook: wrote ${wrote.join(", ")}` + (opts.html ? `, pages in ${path.relative(paths.root, outDirs.html)}/, blog fragments in ${path.relative(paths.root, outDirs.blog)}/` : ""));
+    console.log(
+      `workbook: wrote ${wrote.join(", ")}` +
+        (opts.html ? `, pages in ${path.relative(paths.root, outDirs.html)}/, blog fragments in ${path.relative(paths.root, outDirs.blog)}/` : ""),
+    );
     if (!ledger.rows.every((r) => r.pass)) {
-      failures.push(`  ledger: ${ledger.rows.filter((r) => !r.pass).map((r) => `(${r.tag})`).join(", ")} failed`);
+      failures.push(
+        `  ledger: ${ledger.rows
+          .filter((r) => !r.pass)
+          .map((r) => `(${r.tag})`)
+          .join(", ")} failed`,
+      );
     }
   }
   const site = path.relative(paths.root, liteDirs.site);

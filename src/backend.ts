@@ -20,6 +20,8 @@ export interface BackendInfo {
   skipped: string[];
   /** Threads the backend computes with (wasm and cpu: what tfjs reports; native: TensorFlow's own pool). */
   threads?: number;
+  /** The device it computes on, where the backend says (WebGPU: the adapter, e.g. "nvidia ampere"). */
+  device?: string;
   /** On tfjs-node: whether the trainer runs its step as one graph (src/fast/graph-step.ts) or eagerly, and why eagerly. */
   step?: { kind: "graph" | "eager"; why?: string };
 }
@@ -47,7 +49,7 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
   const skipped: string[] = [];
   for (const candidate of order) {
     try {
-      await candidate.load();
+      await candidate.load({ forced: forced !== undefined });
       const ok = await tf.setBackend(candidate.name);
       if (!ok) throw new Error(`tf.setBackend("${candidate.name}") returned false`);
       await tf.ready();
@@ -55,6 +57,8 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
       chosen = { name: candidate.name as BackendName, skipped };
       const threads = candidate.threads?.();
       if (threads) chosen.threads = threads;
+      const device = candidate.device?.();
+      if (device) chosen.device = device;
       if (candidate.name === "tensorflow") {
         const graph = graphStepSetting();
         chosen.step = graph.use ? { kind: "graph" } : { kind: "eager", why: graph.why };
@@ -70,7 +74,8 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
 
 export function describeBackend(info: BackendInfo): string {
   const threads = info.threads ? `, ${info.threads} thread${info.threads > 1 ? "s" : ""}` : "";
+  const device = info.device ? ` on ${info.device}` : "";
   const step = info.step ? ` (${info.step.kind} step${info.step.why ? `: ${info.step.why}` : ""})` : "";
   const why = info.skipped.length ? ` (skipped ${info.skipped.map((s) => s.split(":")[0]).join(", ")})` : "";
-  return `tfjs backend: ${info.name}${step}${threads}${why}`;
+  return `tfjs backend: ${info.name}${device}${step}${threads}${why}`;
 }

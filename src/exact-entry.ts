@@ -14,7 +14,16 @@ export * from "./exact";
 export * from "./estimators";
 export * from "./gradients";
 export * from "./ledger";
-export * from "./claims";
+// The judge's public face: the check builders, the row, strictness. (markShown and
+// enforceChecks are show.ledger's own; the registry is read through unshownChecks.)
+export {
+  check, checkAtLeast, checkAtMost, checkClose, checkEqual, checkEvery, checkExceeds, checkMonotone, checkRoundOff, checkWithinSE,
+  CHECKS_METADATA, ClaimFailedError, ROUND_OFF_ULPS, STANDARD_ERRORS, describeFailure, setStrictChecks, strictChecks, unshownChecks,
+} from "./judge";
+export type {
+  BoundSides, CheckRow, CheckSides, CheckSpec, ClaimContext, Comparison, EqualSides, ExceedsSides, InequalitySides, MonotoneSides,
+  RoundOffSides, Rule, StandardErrorSides, VectorWithStdError, WithStdError,
+} from "./judge";
 export * from "./notebook";
 export * from "./plots/vega";
 export * from "./plots/plotly";

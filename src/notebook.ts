@@ -6,9 +6,8 @@
  * library code runs in all three places. The figures themselves are made below this
  * module (src/plots: SVG and HTML strings); this is where they are shown.
  */
-import { enforceChecks } from "./claims";
 import { escapeHtml, formatNumber, textTable } from "./format";
-import type { LedgerRow } from "./ledger";
+import { CHECKS_METADATA, checkRowJson, enforceChecks, markShown, type CheckRow } from "./judge";
 import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, scriptHashMetadata, type PlotlyBundleFlavor, type PlotlyFigure, type PlotlyFigureOptions } from "./plots/plotly";
 import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
 import { richDisplay, type RichDisplay } from "./platform";
@@ -34,9 +33,6 @@ function out(): RichDisplay | null {
   if (found === null) found = richDisplay();
   return found;
 }
-
-/** What `show.ledger` displays of a row: a ledger row, or a notebook's own check in the same shape. */
-export type LedgerLike = Pick<LedgerRow, "tag" | "title" | "lhs" | "rhs" | "residual" | "tolerance" | "method" | "pass">;
 
 export const show = {
   /**
@@ -65,11 +61,13 @@ export const show = {
     show.svg(await vegaLiteToSvg(spec));
   },
   /**
-   * Ledger rows as a table: equation tag, both sides, residual, tolerance and a
-   * pass/fail mark, so a reader sees at a glance which equations held. A failing row
-   * then throws ClaimFailedError unless strict checks are off (src/claims.ts).
+   * Checked rows (ledger equations and a notebook's claims, src/judge.ts) as a table:
+   * equation tag, both sides, residual, tolerance and a pass/fail mark, so a reader sees
+   * at a glance which claims held. The rows travel along as JSON in the output's metadata
+   * (CHECKS_METADATA): what the workbook runner and the tests read. A failing row then
+   * throws ClaimFailedError unless strict checks are off.
    */
-  ledger(rows: LedgerLike[]): void {
+  ledger(rows: CheckRow[]): void {
     const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
     const cells = rows.map((r) => [
       `(${r.tag})`, r.title, formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),
@@ -77,15 +75,13 @@ export const show = {
     ]);
     const html =
       `<table class="workbook-ledger"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>` +
-      // Full-precision sides ride along as data attributes: the browser tests compare them
-      // with the tslab run's (the cells show 10 significant digits).
-      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}" data-tag="${escapeHtml(rows[i].tag)}" ` +
-        `data-lhs="${rows[i].lhs}" data-rhs="${rows[i].rhs}" data-residual="${rows[i].residual}">` +
+      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}">` +
         c.map((v, j) => `<td${j === 7 ? ` style="color:${rows[i].pass ? "#1e7b34" : "#b00020"};font-weight:600"` : ""}>${escapeHtml(v)}</td>`).join("") +
         `</tr>`).join("") +
       `</tbody></table>`;
-    show.html(html, textTable(head, cells));
-    // Strict checks (src/claims.ts): a failing row, once shown, stops the cell.
+    show.html(html, textTable(head, cells), { [CHECKS_METADATA]: rows.map(checkRowJson) });
+    markShown(rows);
+    // Strict checks (src/judge.ts): a failing row, once shown, stops the cell.
     enforceChecks(rows);
   },
   /** A small table of records, as HTML in a notebook and aligned text elsewhere. */

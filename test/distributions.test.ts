@@ -87,6 +87,25 @@ describe("distributions (tfjs, float32)", function () {
       }
     });
 
+    it("rsample has exactly the stated location and scale: 10⁶ draws pin the std to a thousandth", () => {
+      // The moments test above allows ~4 % on the variance; a 1 % error in σ must fail here (it is 14 SE).
+      const n = 1_000_000;
+      const loc = [2, -3];
+      const scale = [0.5, 4];
+      const z = new Normal(loc, scale).rsample([n], 13).dataSync();
+      for (let j = 0; j < 2; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += z[2 * k + j];
+        const mean = s / n;
+        let s2 = 0;
+        for (let k = 0; k < n; k++) s2 += (z[2 * k + j] - mean) ** 2;
+        const sd = Math.sqrt(s2 / (n - 1));
+        assert.ok(Math.abs(mean - loc[j]) < (K_SE * sd) / Math.sqrt(n), `mean[${j}] ${mean} vs ${loc[j]}`);
+        // SE of a normal sample's std: σ/√(2(n−1)), here 0.07 % of σ.
+        assert.ok(Math.abs(sd - scale[j]) < (K_SE * sd) / Math.sqrt(2 * (n - 1)), `std[${j}] ${sd} vs ${scale[j]} (${(((sd - scale[j]) / scale[j]) * 100).toFixed(3)} %)`);
+      }
+    });
+
     it("the same seed gives the same draws; another seed different ones", () => {
       const d = new Normal(0, 1);
       assert.deepEqual(arr(d.sample([5], 42)), arr(d.sample([5], 42)));

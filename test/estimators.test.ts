@@ -157,7 +157,7 @@ describe("estimators (20 random seeded models)", () => {
     assertArgumentError(() => jensenGap(model, x, q, { n: 0 }), "n");
     assertArgumentError(() => klMonteCarlo(q, MvNormal64.standard(3), { n: 10 }), "p");
     assertArgumentError(() => monteCarloMean([1]), "values");
-    // Non-finite input used to come back as a silent NaN (issue #16, item 8).
+    // Non-finite input is named, not returned as a silent NaN.
     assertArgumentError(() => monteCarloMean([NaN, 1]), "values", /NaN at index 0/);
     assertArgumentError(() => monteCarloMean([1, Infinity]), "values", /Infinity at index 1/);
     assertArgumentError(() => logMeanExp([NaN, 0]), "logValues", /NaN at index 0/);

@@ -270,7 +270,7 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
     assertArgumentError(() => new LinearGaussian({ W: [[1, 2]], b: [0], noiseStd: 0 }), "noiseStd");
     assertArgumentError(() => new LinearGaussian({ W: [[1, 2]], b: [0], noiseStd: NaN }), "noiseStd");
     assertArgumentError(() => LinearGaussian.random(0, { latentDim: 0, dataDim: 3 }), "latentDim");
-    // Without its options it used to throw a TypeError (issue #16, item 8).
+    // Without its options: an ArgumentError naming them, not a TypeError from deep inside.
     assertArgumentError(() => (LinearGaussian.random as (seed: number) => unknown)(0), "options");
     assertArgumentError(() => LinearGaussian.random(0, null as never), "options");
     assertArgumentError(() => m.logJoint([1, 2], [0, 0]), "x");

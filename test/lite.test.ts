@@ -23,6 +23,7 @@ import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCell
 import { paths } from "../scripts/paths";
 import { type StaticServer, serveStatic } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
+import { CHECKS_METADATA } from "../src/judge";
 import { loadDefaultDigits } from "../src/vae/data";
 import { executedByTslab } from "./support/executed";
 import { appendAndRun as appendCellAndRun, builtLite, isErrorOutput, openNotebook } from "./support/lite-site";
@@ -30,7 +31,7 @@ import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
 
-interface LedgerValues {
+interface CheckValues {
   tag: string;
   lhs: number;
   rhs: number;
@@ -39,22 +40,65 @@ interface LedgerValues {
   float32: boolean;
 }
 
-/** Ledger rows and checked claims (`show.ledger`) in an executed notebook's HTML outputs, in order. */
-function ledgerRowsIn(html: string): LedgerValues[] {
-  const rows: LedgerValues[] = [];
-  const re = /<tr class="(pass|fail)" data-tag="([^"]*)" data-lhs="([^"]*)" data-rhs="([^"]*)"[^>]*>(.*?)<\/tr>/g;
-  for (let m = re.exec(html); m; m = re.exec(html))
-    rows.push({ pass: m[1] === "pass", tag: m[2], lhs: Number(m[3]), rhs: Number(m[4]), float32: /float32/.test(m[5]) });
-  return rows;
+/** A row as `show.ledger` sends it in its output's metadata (src/judge.ts; non-finite numbers as strings). */
+type CheckJson = { tag: string; lhs: number | string; rhs: number | string; pass: boolean; method: string; tolerance: string };
+
+const checkValues = (r: CheckJson): CheckValues => ({
+  tag: r.tag,
+  lhs: Number(r.lhs),
+  rhs: Number(r.rhs),
+  pass: r.pass === true,
+  float32: /float32/.test(`${r.tolerance} ${r.method}`),
+});
+
+type Output = { data?: Record<string, string | string[]>; metadata?: Record<string, unknown> };
+
+function outputsOf(executedFile: string): Output[] {
+  const nb = JSON.parse(fs.readFileSync(executedFile, "utf8")) as { cells: { outputs?: Output[] }[] };
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+
+/** Ledger rows and checked claims in an executed notebook, in order, from its outputs' metadata. */
+function checkRowsIn(executedFile: string): CheckValues[] {
+  return outputsOf(executedFile).flatMap((o) => ((o.metadata?.[CHECKS_METADATA] as CheckJson[] | undefined) ?? []).map(checkValues));
 }
 
 function htmlOutputs(executedFile: string): string {
-  const nb = JSON.parse(fs.readFileSync(executedFile, "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
-  return nb.cells
-    .flatMap((c) => c.outputs ?? [])
+  return outputsOf(executedFile)
     .map((o) => o.data?.["text/html"] ?? "")
     .map((h) => (Array.isArray(h) ? h.join("") : h))
     .join("\n");
+}
+
+/**
+ * JupyterLite's page config can expose its application object as window.jupyterapp
+ * (exposeAppInBrowser, as JupyterLab's own UI tests use it). The test asks for it by
+ * amending the site's jupyter-lite.json on its way to the page; the site stays as built.
+ */
+async function exposeJupyterApp(page: Page): Promise<void> {
+  await page.route("**/jupyter-lite.json", async (route) => {
+    const response = await route.fetch();
+    if (!response.ok()) return route.fulfill({ response });
+    const json = await response.json();
+    json["jupyter-config-data"] = { ...json["jupyter-config-data"], exposeAppInBrowser: "true" };
+    return route.fulfill({ response, json });
+  });
+}
+
+/** The checked rows the open notebook shows, in order, from its outputs' metadata in the notebook model. */
+async function checkRowsInBrowser(page: Page): Promise<CheckValues[]> {
+  const rows = await page.evaluate((key) => {
+    type OutputModel = { metadata: Record<string, unknown> };
+    type CellModel = { type: string; outputs?: { length: number; get(i: number): OutputModel } };
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { model: { cells: Iterable<CellModel> } } } } } }).jupyterapp;
+    const found: unknown[] = [];
+    for (const cell of app.shell.currentWidget.content.model.cells) {
+      if (cell.type !== "code" || !cell.outputs) continue;
+      for (let i = 0; i < cell.outputs.length; i++) found.push(...((cell.outputs.get(i).metadata[key] as unknown[] | undefined) ?? []));
+    }
+    return found;
+  }, CHECKS_METADATA);
+  return (rows as CheckJson[]).map(checkValues);
 }
 
 /** A number in a two-column table row whose label matches, from an executed notebook's HTML. */
@@ -91,6 +135,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
     context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     await blockOutsideLoopback(context, blocked);
     page = await context.newPage();
+    await exposeJupyterApp(page);
     page.on("pageerror", (e) => pageErrors.push(e.message));
   });
 
@@ -129,23 +174,15 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
       );
       if (number === "08") assert.ok(images.filter((i) => i.mime === "image/png").length >= 4, "08 draws its digit grids as PNG");
 
-      const shown = await page.$$eval(`${notebookPanel} tr[data-tag]`, (trs) =>
-        trs.map((tr) => ({
-          tag: tr.getAttribute("data-tag")!,
-          lhs: Number(tr.getAttribute("data-lhs")),
-          rhs: Number(tr.getAttribute("data-rhs")),
-          pass: tr.classList.contains("pass"),
-          float32: /float32/.test(tr.textContent ?? ""),
-        })),
-      );
-      assert.ok(shown.length > 0, "no ledger rows shown");
-      for (const row of shown) assert.ok(row.pass, `ledger row (${row.tag}) shows ✘ in the browser`);
+      const shown = await checkRowsInBrowser(page);
+      assert.ok(shown.length > 0, "no checked rows shown");
+      for (const row of shown) assert.ok(row.pass, `checked row (${row.tag}) shows ✘ in the browser`);
 
       const run = await tslab;
       assert.ok(run.ok, `tslab's run of ${name} failed`);
       const html = htmlOutputs(run.executed);
       if (number !== "08") {
-        const expected = ledgerRowsIn(html);
+        const expected = checkRowsIn(run.executed);
         assert.deepEqual(
           shown.map((r) => r.tag),
           expected.map((r) => r.tag),
@@ -202,7 +239,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
         await page.screenshot({ path: path.join(SCREENSHOTS, `jupyterlite-${number}.png`) });
       }
       console.log(
-        `      ${name}: ${cells.length} code cells in ${seconds.toFixed(1)} s in the browser; ${shown.length} ledger rows ✔; ${images.length} figures`,
+        `      ${name}: ${cells.length} code cells in ${seconds.toFixed(1)} s in the browser; ${shown.length} checked rows ✔; ${images.length} figures`,
       );
     });
   }

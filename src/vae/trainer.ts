@@ -261,7 +261,7 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
       const record = await trainEpoch(run, epoch);
       await run.step.sync(); // the model as the steps left it, for what follows
       if (!record) break; // stopped at maxSteps
-      evaluateEpoch(run, record);
+      await evaluateEpoch(run, record);
       await checkpointEpoch(run, record);
       if (options.onEpoch) await options.onEpoch(record, run.model);
     }
@@ -383,11 +383,11 @@ function diverged(run: Run, epoch: number, step: number, loss: number): Training
   return new TrainingDivergedError(epoch, step, loss, hint);
 }
 
-/** The test −ELBO and its parts, after the epoch (when the run evaluates). */
-function evaluateEpoch(run: Run, record: EpochRecord): void {
+/** The test −ELBO and its parts, after the epoch (when the run evaluates); read asynchronously, as WebGPU needs. */
+async function evaluateEpoch(run: Run, record: EpochRecord): Promise<void> {
   const images = run.plan.evalImages;
   if (!images) return;
-  const r = evaluateElbo(run.model, images, { seed: run.plan.o.seed + record.epoch });
+  const r = await evaluateElbo(run.model, images, { seed: run.plan.o.seed + record.epoch });
   record.testNegElbo = r.negElbo.value;
   record.testRecon = r.recon.value;
   record.testKl = r.kl.value;

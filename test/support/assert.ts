@@ -11,3 +11,13 @@ export function assertArgumentError(fn: () => unknown, argument: string, message
     return true;
   });
 }
+
+/** The promise rejects with the library's ArgumentError, naming `argument` (and, if given, matching `message`). */
+export async function assertRejectsArgumentError(promise: Promise<unknown>, argument: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.ok(e instanceof ArgumentError, `expected an ArgumentError naming "${argument}", got ${e}`);
+    assert.equal(e.argument, argument);
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}

@@ -1,7 +1,8 @@
 /**
- * The browser edition for the Chromium tests (test/lite*.test.ts): the site built from
- * this checkout once per test run (scripts/build-lite.ts), and what a reader does in it —
- * open a notebook and wait for the browser kernel, type a cell and run it.
+ * The browser edition for the Chromium tests (test/lite.test.ts, test/lite-kernel.test.ts,
+ * test/lite-typescript.test.ts, test/lite-webgpu.test.ts): the site built from this checkout
+ * once per test run (scripts/build-lite.ts), and what a reader does in it — open a notebook
+ * and wait for the browser kernel, type a cell and run it.
  */
 import type { Page } from "playwright-core";
 import { buildLite } from "../../scripts/build-lite";

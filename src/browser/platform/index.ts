@@ -9,7 +9,8 @@
  *   where files come from — the digits are one compact asset, fetched; files on disk
  *                        (checkpoints, IDX folders) are not available here and say so
  *   which tfjs backend runs — WebGPU or WebGL where they initialize and pass a self-check
- *                        on real hardware, else WebAssembly, else plain JavaScript
+ *                        on real hardware, else WebAssembly, else plain JavaScript (a
+ *                        software GPU only when asked for by name: `?backend=webgpu`)
  */
 import { gunzipSync } from "fflate";
 import { NotAvailableInBrowserError } from "../../errors";
@@ -28,13 +29,20 @@ export function richDisplay(): RichDisplay | null {
   return null;
 }
 
-/** Throws unless a backend computes a small product like float64 does (float16 textures fail). */
+/**
+ * Throws unless a backend computes a small product like float64 does (float16 textures
+ * fail). Read asynchronously: WebGPU cannot read GPU memory synchronously in a reliable way
+ * (tfjs-webgpu's dataSync goes through canvases and, on SwiftShader, returned a product off
+ * by 0.14), and a GPU backend's dataSync stalls the thread anyway.
+ */
 async function selfCheck(): Promise<void> {
   const tf = await import("@tensorflow/tfjs");
   const n = 48;
   const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) * 0.5);
   const b = Float32Array.from({ length: n * n }, (_, i) => Math.cos(i * 0.7) * 0.5);
-  const got = tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])).dataSync());
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])));
+  const got = await product.data();
+  product.dispose();
   let worst = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -46,30 +54,53 @@ async function selfCheck(): Promise<void> {
   if (!(worst < 1e-4)) throw new Error(`self-check failed: a 48×48 product is off by ${worst.toExponential(1)} (not float32 precision)`);
 }
 
-/** WebGL through a software rasterizer (SwiftShader, llvmpipe) is slower than WebAssembly. */
-function checkHardwareWebGL(): void {
+/** What a WebGPU adapter says of itself (`info` in current browsers; the flag on the adapter in older ones). */
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<{ info?: GpuAdapterInfo; isFallbackAdapter?: boolean } | null>;
+}
+
+/** The WebGPU adapter tfjs computes on, e.g. "nvidia ampere" (set when the webgpu candidate loads). */
+let gpuAdapter: string | undefined;
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
+
+/**
+ * A hardware WebGPU adapter, else throws why not. A software adapter (SwiftShader, in
+ * Chromium with --enable-unsafe-webgpu and no GPU) computes correctly but more slowly than
+ * WebAssembly: it is used only when WebGPU is asked for by name (`?backend=webgpu`).
+ */
+async function loadWebGpu({ forced }: { forced: boolean }): Promise<void> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) throw new Error("WebGPU is not available");
+  // The adapter tfjs-webgpu will ask for.
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("no WebGPU adapter");
+  const info = adapter.info ?? {};
+  gpuAdapter = [info.vendor, info.architecture || info.description].filter(Boolean).join(" ") || "an unnamed adapter";
+  const software = (info.isFallbackAdapter ?? adapter.isFallbackAdapter) || SOFTWARE_RENDERER.test(`${info.architecture} ${info.description}`);
+  if (software && !forced) throw new Error(`only a software WebGPU adapter (${gpuAdapter}), slower than WebAssembly`);
+  await import("@tensorflow/tfjs-backend-webgpu");
+}
+
+/** WebGL through a software rasterizer (SwiftShader, llvmpipe) is slower than WebAssembly: only when asked for by name. */
+function checkHardwareWebGL({ forced }: { forced: boolean }): void {
   if (typeof OffscreenCanvas === "undefined") throw new Error("no OffscreenCanvas for WebGL in a worker");
   const gl = new OffscreenCanvas(1, 1).getContext("webgl2") as WebGL2RenderingContext | null;
   if (!gl) throw new Error("WebGL2 is not available");
   const info = gl.getExtension("WEBGL_debug_renderer_info");
   const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
   gl.getExtension("WEBGL_lose_context")?.loseContext();
-  if (/swiftshader|llvmpipe|software|basic render/i.test(renderer)) throw new Error(`software renderer (${renderer}), slower than WebAssembly`);
+  if (SOFTWARE_RENDERER.test(renderer) && !forced) throw new Error(`software renderer (${renderer}), slower than WebAssembly`);
 }
 
 export const backends: readonly BackendCandidate[] = [
-  {
-    name: "webgpu",
-    load: async () => {
-      const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean } | null> } }).gpu;
-      if (!gpu) throw new Error("WebGPU is not available");
-      const adapter = await gpu.requestAdapter();
-      if (!adapter) throw new Error("no WebGPU adapter");
-      if (adapter.isFallbackAdapter) throw new Error("only a software WebGPU adapter");
-      await import("@tensorflow/tfjs-backend-webgpu");
-    },
-    check: selfCheck,
-  },
+  { name: "webgpu", load: loadWebGpu, check: selfCheck, device: () => gpuAdapter },
   { name: "webgl", load: checkHardwareWebGL, check: selfCheck },
   {
     name: "wasm",
