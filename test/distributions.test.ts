@@ -251,6 +251,15 @@ describe("distributions (tfjs, float32)", function () {
       });
     });
 
+    it("probs of exactly 0 and 1 are valid: finite logits, and the certain outcome has log-probability log 1 = 0", () => {
+      const b = new Bernoulli({ probs: [0, 1] });
+      const logits = arr(b.logits);
+      for (const [i, l] of logits.entries()) assert.ok(Number.isFinite(l), `logit[${i}] = ${l}`);
+      // probs are clipped to [1e-7, 1 − 1e-7], so the certain outcome's log-probability is within ~1.2e-7 of 0.
+      const lp = arr(b.logProb(tf.tensor([0, 1])));
+      for (const [i, v] of lp.entries()) close(v, 0, `log p(certain outcome)[${i}]`, 0, 1e-6);
+    });
+
     it("needs exactly one of logits or probs; probs must lie in [0, 1]", () => {
       assert.throws(() => new Bernoulli({} as never), ArgumentError);
       assert.throws(() => new Bernoulli({ logits: [0], probs: [0.5] } as never), ArgumentError);
@@ -289,6 +298,13 @@ describe("distributions (tfjs, float32)", function () {
         row.forEach((m, j) => (e += 0.5 * (m * m + sd[i][j] ** 2 - 1 - Math.log(sd[i][j] ** 2))));
         close(v[i], e, `KL row ${i}`);
       });
+    });
+
+    it("KL of one Normal to a batched N(0, I) broadcasts to the batch shape, each entry the float64 closed form", () => {
+      const [m, sd] = [0.6, 0.45];
+      const v = kl(new Normal(m, sd), Normal.standard([3]));
+      assert.deepEqual(v.shape, [3]);
+      for (const [i, e] of arr(v).entries()) close(e, 0.5 * (m * m + sd * sd - 1) - Math.log(sd), `KL[${i}]`);
     });
 
     it("KL(Bernoulli ‖ Bernoulli) matches the float64 formula", () => {

@@ -117,6 +117,12 @@ describe("MvNormal64", () => {
     assert.deepEqual(Array.from(a.std), [0.5, 2]);
   });
 
+  it("isDiagonal is false when a covariance entry off the diagonal is non-zero; sample(rng, n) gives n draws", () => {
+    assert.equal(new MvNormal64([0, 0], [[1, 0.3], [0.3, 2]]).isDiagonal, false);
+    assert.equal(new MvNormal64([0, 0, 0], [[1, 0, 0], [0, 2, 0], [0, 0, 3]]).isDiagonal, true);
+    for (const n of [0, 1, 5]) assert.equal(MvNormal64.standard(2).sample(new Rng(1), n).length, n);
+  });
+
   it("rejects bad input with an ArgumentError naming the argument", () => {
     assertArgumentError(() => new MvNormal64([0, 0], [[1, 2], [2, 1]]), "cov");
     assertArgumentError(() => new MvNormal64([0, 0], [[1, 0.5], [0, 1]]), "cov");
@@ -202,6 +208,10 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
 
   it("sampled data have the marginal's mean and covariance (within 4 SE)", () => {
     const model = LinearGaussian.random(3, { latentDim: 2, dataDim: 3, noiseStd: 0.5 });
+    for (const n of [0, 1, 7]) {
+      const s = model.sample(new Rng(1), n);
+      assert.deepEqual([s.x.length, s.z.length], [n, n], `model.sample(rng, ${n}) gives ${n} pairs`);
+    }
     const { x } = model.sample(new Rng(12), 20000);
     const C = model.marginalCovariance();
     for (let i = 0; i < 3; i++) {
@@ -233,6 +243,24 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
         // Central differences: O(h²) truncation + O(ε/h) rounding ≈ 1e-9 on O(1) gradients.
         assert.ok(Math.abs(fd - grad[k]) <= 1e-6 * Math.max(1, Math.abs(fd)), `coordinate ${k}: fd ${fd} vs ${grad[k]}`);
       });
+    }
+  });
+
+  it("∇_z log p(x | z) matches central finite differences of log p(x | z)", () => {
+    const rng = new Rng(13);
+    for (const { model, x } of models()) {
+      const z = rng.normals(model.latentDim);
+      const g = model.gradLogLikelihood(x, z);
+      const h = 1e-5;
+      for (let k = 0; k < model.latentDim; k++) {
+        const up = Float64Array.from(z);
+        const dn = Float64Array.from(z);
+        up[k] += h;
+        dn[k] -= h;
+        const fd = (model.logLikelihood(x, up) - model.logLikelihood(x, dn)) / (2 * h);
+        // log p(x | z) is quadratic in z: central differences are exact up to rounding, O(ε|log p|/h) ≈ 1e-9 here.
+        assert.ok(Math.abs(fd - g[k]) <= 1e-6 * Math.max(1, Math.abs(fd)), `coordinate ${k}: fd ${fd} vs ${g[k]}`);
+      }
     }
   });
 
