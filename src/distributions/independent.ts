@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Distribution } from "./distribution";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { sumRightmost } from "../tensors";
 
 export class Independent<D extends Distribution = Distribution> extends Distribution {
@@ -15,7 +15,7 @@ export class Independent<D extends Distribution = Distribution> extends Distribu
 
   constructor(readonly base: D, readonly reinterpretedBatchNdims: number) {
     super();
-    checkInteger("reinterpretedBatchNdims", reinterpretedBatchNdims, 0);
+    assertInteger("reinterpretedBatchNdims", reinterpretedBatchNdims, 0);
     const shape = base.batchShape;
     if (reinterpretedBatchNdims > shape.length) {
       throw new ArgumentError(

@@ -6,7 +6,7 @@
  * `formatLedger(rows)` prints them as a table. Tags are the article's own ("5.10") and are
  * unique within a part; `row.part` says which article a row belongs to.
  */
-import { ArgumentError, checkOptions } from "../errors";
+import { ArgumentError, assertOptions } from "../errors";
 import { formatNumber } from "../format";
 import { check } from "../judge";
 import { PART1_LEDGER } from "./part1";
@@ -43,7 +43,7 @@ function judgeEntry<Context>(ledger: PartLedger<Context>, entry: LedgerEntry<Con
 
 /** Run a part's ledger (all tags, or `options.tags`) on one seeded context. */
 export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
-  checkOptions("options", options, "{part?, seed?, tags?, samples?}");
+  assertOptions("options", options, "{part?, seed?, tags?, samples?}");
   for (const key of Object.keys(options)) {
     if (!["part", "seed", "tags", "samples"].includes(key)) throw new ArgumentError(`options.${key}`, "is no ledger option; the options are part, seed, tags, samples");
   }
@@ -60,7 +60,7 @@ export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
 
 /** One row of a part's ledger. */
 export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}): LedgerRow {
-  checkOptions("options", options, "{part?, seed?, samples?}");
+  assertOptions("options", options, "{part?, seed?, samples?}");
   const known = ledgerTags(options.part ?? 1);
   if (!known.includes(tag)) throw new ArgumentError("tag", `unknown tag "${tag}"; known: ${known.join(", ")}`);
   return runLedger({ ...options, tags: [tag] })[0];

@@ -3,7 +3,7 @@
  * `mnist` (the embedded default), or any IDX files (MNIST, Fashion-MNIST), gzipped
  * or not. Images are kept as float32 in [0, 1], row-major, one 784-vector per image.
  */
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { Rng } from "../random";
 import { fs, gunzip, mnistDigits, path, preloadMnistDigits, sha256Hex } from "../platform";
 
@@ -229,7 +229,7 @@ export function fingerprint(set: ImageSet): string {
 
 /** Checks that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
 export function checkImageSet(name: string, set: ImageSet): void {
-  checkInteger(`${name}.n`, set.n, 1);
+  assertInteger(`${name}.n`, set.n, 1);
   if (set.images.length !== set.n * pixels(set)) {
     throw new ArgumentError(name, `images has ${set.images.length} values, expected n·height·width = ${set.n * pixels(set)}`);
   }

@@ -15,7 +15,7 @@
  * checkpoint continues exactly as an uninterrupted one would.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { Rng } from "../random";
 import { Vae } from "./model";
 import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, checkVaeConfig, vaeParameterCount } from "./config";
@@ -130,12 +130,12 @@ function resolveTrainOptions(options: TrainOptions) {
     seed: options.seed ?? 0,
     binarization: options.binarization ?? ("dynamic" as Binarization),
   };
-  checkInteger("epochs", o.epochs, 1);
-  checkInteger("batchSize", o.batchSize, 1);
+  assertInteger("epochs", o.epochs, 1);
+  assertInteger("batchSize", o.batchSize, 1);
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new ArgumentError("learningRate", `must be a positive number, got ${o.learningRate}`);
   if (!Number.isInteger(o.seed)) throw new ArgumentError("seed", `must be an integer, got ${o.seed}`);
   if (!BINARIZATIONS.includes(o.binarization)) throw new ArgumentError("binarization", `must be one of ${BINARIZATIONS.join(", ")}, got "${o.binarization}"`);
-  if (options.maxSteps !== undefined) checkInteger("maxSteps", options.maxSteps, 1);
+  if (options.maxSteps !== undefined) assertInteger("maxSteps", options.maxSteps, 1);
   return o;
 }
 
