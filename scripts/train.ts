@@ -225,7 +225,7 @@ async function runEvaluate(opts: Record<string, any>): Promise<void> {
   const { initBackend } = await import("../src/backend");
   const { loadCheckpoint } = await import("../src/vae/checkpoint");
   const { evaluateElbo, iwaeLadder, iwaePlan, activeUnits } = await import("../src/vae/evaluate");
-  const { checkSameData, testImages } = await import("../src/vae/trainer");
+  const { assertSameData, testImages } = await import("../src/vae/trainer");
   const { fingerprint } = await import("../src/vae/data");
   await initBackend({ prefer: opts.backend });
   // optimizer.bin is for resuming only; weights that are damaged or not finite stop here, named.
@@ -235,7 +235,7 @@ async function runEvaluate(opts: Record<string, any>): Promise<void> {
   if (test.height * test.width !== ck.config.inputDim) {
     throw new CliError(`--data: images have ${test.height * test.width} pixels, the checkpoint ${ck.path} expects ${ck.config.inputDim}`);
   }
-  checkSameData(ck.meta.data, { test: fingerprint(test) }, ck.path);
+  assertSameData(ck.meta.data, { test: fingerprint(test) }, ck.path);
   // Every limit of the IWAE pass is checked before the first evaluation.
   const plan = iwaePlan(test.n, opts.iwaeK, opts.subset);
   const x = testImages(test, ck.meta.options.binarization, ck.meta.options.seed);

@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "../errors";
 import { Vae } from "./model";
-import { type VaeConfig, checkVaeConfig } from "./config";
+import { type VaeConfig, assertVaeConfig } from "./config";
 import type { Stats } from "fs";
 import { fs, instanceTag, path, processAlive } from "../platform";
 import type { NamedTensor } from "../tensors";
@@ -377,7 +377,7 @@ function readModelJson(folder: string): ModelJson {
   if (!manifestOk(json.weightsManifest, "weights.bin")) throw damaged("no weightsManifest for weights.bin");
   if (!manifestOk(json.optimizerManifest, "optimizer.bin")) throw damaged("no optimizerManifest for optimizer.bin");
   try {
-    checkVaeConfig(json.config);
+    assertVaeConfig(json.config);
   } catch (error) {
     throw damaged(`config: ${(error as Error).message}`);
   }

@@ -20,7 +20,7 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = { inputDim: 784, hidden: [400], lat
 /** The most values one weight matrix may hold: 2³¹ − 1 float32s, 8 GiB (beyond it typed arrays and kernels give up). */
 const MAX_LAYER_VALUES = 2 ** 31 - 1;
 
-export function checkVaeConfig(config: VaeConfig): void {
+export function assertVaeConfig(config: VaeConfig): void {
   assertInteger("inputDim", config.inputDim, 1);
   assertInteger("latentDim", config.latentDim, 1);
   if (!Array.isArray(config.hidden)) throw new ArgumentError("hidden", "must be an array of layer widths");

@@ -227,17 +227,17 @@ export function fingerprint(set: ImageSet): string {
   ]).slice(0, 16);
 }
 
-/** Checks that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
-export function checkImageSet(name: string, set: ImageSet): void {
+/** Asserts that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
+export function assertImageSet(name: string, set: ImageSet): void {
   assertInteger(`${name}.n`, set.n, 1);
   if (set.images.length !== set.n * pixels(set)) {
     throw new ArgumentError(name, `images has ${set.images.length} values, expected n·height·width = ${set.n * pixels(set)}`);
   }
-  checkPixels(name, set.images);
+  assertPixels(name, set.images);
 }
 
 /** Every value is a pixel intensity in [0, 1] (NaN is not). */
-export function checkPixels(name: string, values: ArrayLike<number>): void {
+export function assertPixels(name: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v >= 0 && v <= 1)) throw new ArgumentError(name, `pixel ${i} is ${v}; images must lie in [0, 1]`);

@@ -17,7 +17,7 @@ import { ArgumentError, assertInteger } from "../errors";
 import { type Estimate, monteCarloMean } from "../estimators";
 import { logMeanExp } from "../linalg";
 import { Rng } from "../random";
-import { checkPixels } from "./data";
+import { assertPixels } from "./data";
 import type { Vae } from "./model";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
@@ -31,7 +31,7 @@ function countImages(model: Vae, images: Float32Array, min = 1): number {
   if (!Number.isInteger(n) || n < min) {
     throw new ArgumentError("images", `${images.length} values are not ${min > 1 ? `${min} or more images` : "a whole number of images"} of ${d} pixels`);
   }
-  checkPixels("images", images);
+  assertPixels("images", images);
   return n;
 }
 

@@ -23,8 +23,8 @@ import { Independent } from "../distributions/independent";
 import { kl } from "../distributions/kl";
 import { type DenseLayer, type GradientMode, dense, resolveGradientMode } from "../fast/dense";
 import { instanceTag } from "../platform";
-import { DEFAULT_VAE_CONFIG, type VaeConfig, checkVaeConfig, pairs, vaeParameterCount } from "./config";
-import { checkPixels } from "./data";
+import { DEFAULT_VAE_CONFIG, type VaeConfig, assertVaeConfig, pairs, vaeParameterCount } from "./config";
+import { assertPixels } from "./data";
 
 export interface VaeLoss {
   /** Mean over the batch of −ELBO = −recon + kl, nats per example (a scalar). */
@@ -49,7 +49,7 @@ export class Vae {
   /** Weights initialized like torch.nn.Linear: W, b ~ U(−1/√fan_in, 1/√fan_in), seeded. */
   constructor(config: Partial<VaeConfig> = {}, seed = 0) {
     const full = { ...DEFAULT_VAE_CONFIG, ...config } as Required<VaeConfig>;
-    checkVaeConfig(full);
+    assertVaeConfig(full);
     this.config = { ...full, hidden: full.hidden.slice() };
     this.gradientMode = resolveGradientMode(full.gradient);
     const { inputDim, hidden, latentDim } = this.config;
@@ -104,7 +104,7 @@ export class Vae {
   loss(x: tf.Tensor2D, seed?: number, options: { validateArgs?: boolean } = {}): VaeLoss {
     if (options.validateArgs ?? true) {
       checkFloat32("x", x);
-      checkPixels("x", x.dataSync());
+      assertPixels("x", x.dataSync());
     }
     return tf.tidy(() => {
       const q = this.encode(x); // q_φ(z|x)

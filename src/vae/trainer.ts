@@ -18,8 +18,8 @@ import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, assertInteger } from "../errors";
 import { Rng } from "../random";
 import { Vae } from "./model";
-import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, checkVaeConfig, vaeParameterCount } from "./config";
-import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
+import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, assertVaeConfig, vaeParameterCount } from "./config";
+import { Binarization, BINARIZATIONS, ImageSet, binarize, assertImageSet, fingerprint, permutation, pixels } from "./data";
 import { evaluateElbo } from "./evaluate";
 import { type RunFolder, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint, settleRunFolder } from "./checkpoint";
 import { createAdam } from "./adam";
@@ -147,7 +147,7 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
 const formatSource = (source: Record<string, string | number>) => Object.entries(source).map(([k, v]) => `${k} ${v}`).join(", ");
 
 /** A checkpoint resumes (and is evaluated) only on the data it was trained on. */
-export function checkSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
+export function assertSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
   if (!saved) return;
   const source = saved.source ? ` (${formatSource(saved.source)})` : "";
   for (const part of ["train", "test"] as const) {
@@ -281,10 +281,10 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
 /** Checks everything that can be checked before any work; the checkpoint folder is settled and made writable. */
 function planRun(train: ImageSet, test: ImageSet | null, options: TrainOptions): RunPlan {
   const o = resolveTrainOptions(options);
-  checkImageSet("train", train);
-  if (test) checkImageSet("test", test);
+  assertImageSet("train", train);
+  if (test) assertImageSet("test", test);
   const config = { ...DEFAULT_VAE_CONFIG, ...options.model, inputDim: pixels(train) };
-  checkVaeConfig(config);
+  assertVaeConfig(config);
   if (test && pixels(test) !== config.inputDim) throw new ArgumentError("test", `has ${pixels(test)} pixels per image, train has ${config.inputDim}`);
   if (o.batchSize > train.n) throw new ArgumentError("batchSize", `${o.batchSize} is more than the ${train.n} training images; use at most ${train.n}`);
   checkMemory(config, options.memoryLimit ?? totalMemory());
@@ -315,7 +315,7 @@ async function openRun(plan: RunPlan): Promise<Run> {
     const ck = loadCheckpoint<Meta>(folder.dir);
     try {
       checkResumable(ck.meta.options, ck.config, o, config, folder.dir);
-      checkSameData(ck.meta.data, folder.data, ck.path);
+      assertSameData(ck.meta.data, folder.data, ck.path);
       await optimizer.setWeights(ck.optimizerWeights); // copies what it keeps
     } catch (error) {
       ck.model.dispose();
