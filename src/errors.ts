@@ -5,7 +5,10 @@
  * (`check*` names belong to the claim builders, which return a judged row and never throw.)
  */
 export class ArgumentError extends Error {
-  constructor(readonly argument: string, message: string) {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
     super(`${argument}: ${message}`);
     this.name = "ArgumentError";
   }

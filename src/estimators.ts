@@ -6,10 +6,10 @@
  * an observation x, and (where the article has one) a proposal / variational q, plus a seed.
  */
 import { ArgumentError, assertFinite, assertInteger, assertVector } from "./errors";
-import { LatentVariableModel, checkLatentQ } from "./exact/model";
-import { MvNormal64, klMvNormal } from "./exact/mvnormal";
+import { checkLatentQ, type LatentVariableModel } from "./exact/model";
+import { klMvNormal, MvNormal64 } from "./exact/mvnormal";
 // linalg's logMeanExp is the plain number; this module's logMeanExp is the estimate with its error bars.
-import { VectorLike, logMeanExp as logOfMeanExp, maxOf, meanAndVariance } from "./linalg";
+import { logMeanExp as logOfMeanExp, maxOf, meanAndVariance, type VectorLike } from "./linalg";
 import { Rng } from "./random";
 
 /** A Monte Carlo estimate: its value, its standard error, and the number of draws behind it. */

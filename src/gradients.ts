@@ -12,7 +12,7 @@
 import { ArgumentError, assertInteger, assertVector } from "./errors";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
-import { LOG_2PI, Vector, VectorLike, toVector } from "./linalg";
+import { LOG_2PI, toVector, type Vector, type VectorLike } from "./linalg";
 import { Rng } from "./random";
 
 /** A diagonal Gaussian q = N(mean, diag(exp(logStd)²)). */
@@ -102,7 +102,13 @@ export type GradientEstimator = "reparameterization" | "score-function";
  * Raw per-draw gradients (each length 2d) of one estimator, n draws from `seed`.
  * The estimators' means are the averages of these draws.
  */
-export function gradientSamples(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams, estimator: GradientEstimator, options: GradientOptions): Vector[] {
+export function gradientSamples(
+  model: LinearGaussian,
+  x: VectorLike,
+  params: DiagonalGaussianParams,
+  estimator: GradientEstimator,
+  options: GradientOptions,
+): Vector[] {
   const { mu, s } = checkParams(model, x, params);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {n, seed?, kl?}");
   assertInteger("n", options.n, 1);
@@ -207,7 +213,9 @@ export function gradientVarianceCurve(
   const sizes = options.sampleSizes ?? [1, 4, 16, 64, 256];
   const repeats = options.repeats ?? 100;
   assertInteger("repeats", repeats, 2);
-  sizes.forEach((n) => assertInteger("sampleSizes", n, 1));
+  sizes.forEach((n) => {
+    assertInteger("sampleSizes", n, 1);
+  });
   const exact = exactElboGradient(model, x, params);
   const rows: GradientVarianceRow[] = [];
   for (const estimator of ["reparameterization", "score-function"] as GradientEstimator[]) {

@@ -61,4 +61,3 @@ export class Rng {
 export function tfjsSeed(seed: number | undefined): number | undefined {
   return seed === 0 ? 0.5 : seed;
 }
-

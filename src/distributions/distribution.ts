@@ -92,7 +92,9 @@ export function broadcastShapes(nameA: string, a: number[], nameB: string, b: nu
 
 export function checkSampleShape(sampleShape: number[]): void {
   if (!Array.isArray(sampleShape)) throw new ArgumentError("sampleShape", "must be an array of integers");
-  sampleShape.forEach((d, i) => assertInteger(`sampleShape[${i}]`, d, 1));
+  sampleShape.forEach((d, i) => {
+    assertInteger(`sampleShape[${i}]`, d, 1);
+  });
 }
 
 /** Throws unless every entry of `t` is finite (and positive when asked). Syncs to read the values. */

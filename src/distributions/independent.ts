@@ -5,15 +5,18 @@
  * one log-probability per example.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution } from "./distribution";
 import { ArgumentError, assertInteger } from "../errors";
 import { sumRightmost } from "../tensors";
+import { Distribution } from "./distribution";
 
 export class Independent<D extends Distribution = Distribution> extends Distribution {
   readonly batchShape: number[];
   readonly eventShape: number[];
 
-  constructor(readonly base: D, readonly reinterpretedBatchNdims: number) {
+  constructor(
+    readonly base: D,
+    readonly reinterpretedBatchNdims: number,
+  ) {
     super();
     assertInteger("reinterpretedBatchNdims", reinterpretedBatchNdims, 0);
     const shape = base.batchShape;

@@ -9,7 +9,7 @@
  */
 import { Matrix } from "ml-matrix";
 import { ArgumentError, assertInteger, assertNonEmpty, assertPositive } from "../errors";
-import { Vector, VectorLike, choleskySolve, cholesky, logSumExp, symmetrize } from "../linalg";
+import { cholesky, choleskySolve, logSumExp, symmetrize, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
@@ -28,8 +28,20 @@ export interface BinaryClassifier {
 /** The true generating process of {@link makeTwoClassData} (for reference curves). */
 export const TWO_CLASS_TRUTH = {
   prior1: 0.5,
-  class0: new MvNormal64([-1, -0.5], [[0.8, 0.45], [0.45, 0.8]]),
-  class1: new MvNormal64([1, 0.7], [[0.6, -0.2], [-0.2, 1.2]]),
+  class0: new MvNormal64(
+    [-1, -0.5],
+    [
+      [0.8, 0.45],
+      [0.45, 0.8],
+    ],
+  ),
+  class1: new MvNormal64(
+    [1, 0.7],
+    [
+      [0.6, -0.2],
+      [-0.2, 1.2],
+    ],
+  ),
 };
 
 /**

@@ -9,22 +9,10 @@
  */
 import { Matrix } from "ml-matrix";
 import { ArgumentError, assertInteger, assertNonEmpty, assertOptions, assertPositive, assertVector } from "../errors";
-import {
-  LOG_2PI,
-  MatrixLike,
-  Vector,
-  VectorLike,
-  flatten,
-  inverseSpd,
-  symmetricEigen,
-  symmetrize,
-  toMatrix,
-  toVector,
-  trace,
-} from "../linalg";
+import { flatten, inverseSpd, LOG_2PI, type MatrixLike, symmetricEigen, symmetrize, toMatrix, toVector, trace, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample, checkLatentQ, logStandardNormal } from "./model";
-import { MvNormal64, klMvNormal } from "./mvnormal";
+import { ancestralSample, checkLatentQ, type LatentVariableModel, logStandardNormal, type ModelSample } from "./model";
+import { klMvNormal, MvNormal64 } from "./mvnormal";
 
 /** Parameters of a linear-Gaussian model. */
 export interface LinearGaussianParams {

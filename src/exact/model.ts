@@ -3,7 +3,7 @@
  * a likelihood p(x | z), and their product, the joint (3.1).
  */
 import { ArgumentError, assertInteger } from "../errors";
-import { LOG_2PI, Vector, VectorLike } from "../linalg";
+import { LOG_2PI, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 

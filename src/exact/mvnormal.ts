@@ -5,17 +5,17 @@
 import { Matrix } from "ml-matrix";
 import { ArgumentError, assertInteger, assertPositive } from "../errors";
 import {
-  LOG_2PI,
-  MatrixLike,
-  Vector,
-  VectorLike,
   backSubstitute,
   cholesky,
   flatten,
   forwardSubstitute,
+  LOG_2PI,
   logDetFromCholesky,
+  type MatrixLike,
   toMatrix,
   toVector,
+  type Vector,
+  type VectorLike,
 } from "../linalg";
 import { Rng } from "../random";
 

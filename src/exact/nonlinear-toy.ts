@@ -12,9 +12,9 @@
  *   d = 2:  f(z) = (z₁², z₂ + sin z₁)          — two curved modes in z₁.
  */
 import { ArgumentError, assertInteger, assertPositive, assertVector } from "../errors";
-import { LOG_2PI, Vector, VectorLike } from "../linalg";
-import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
+import { LOG_2PI, type Vector, type VectorLike } from "../linalg";
+import type { Rng } from "../random";
+import { ancestralSample, type LatentVariableModel, logStandardNormal, type ModelSample } from "./model";
 import { MvNormal64 } from "./mvnormal";
 
 export interface NonlinearToyOptions {

@@ -5,10 +5,10 @@
  */
 import { Matrix } from "ml-matrix";
 import { ArgumentError, assertInteger, assertPositive } from "../errors";
-import { Vector, VectorLike, logSumExp } from "../linalg";
+import { logSumExp, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { LinearGaussian } from "./linear-gaussian";
-import { JointDensity } from "./model";
+import type { JointDensity } from "./model";
 
 /** Grid settings. */
 export interface GridOptions {
@@ -174,13 +174,17 @@ export interface NormalizerCostRow {
  * Defaults: dims 1…5, G = 15 points per axis on [−5, 5], D = 4, σ = 2, seed 0
  * (d = 5 is 759,375 evaluations, about half a second).
  */
-export function normalizerCost(options: { dims?: number[]; pointsPerDim?: number; extent?: number; dataDim?: number; noiseStd?: number; seed?: number } = {}): NormalizerCostRow[] {
+export function normalizerCost(
+  options: { dims?: number[]; pointsPerDim?: number; extent?: number; dataDim?: number; noiseStd?: number; seed?: number } = {},
+): NormalizerCostRow[] {
   const dims = options.dims ?? [1, 2, 3, 4, 5];
   const G = options.pointsPerDim ?? 15;
   const dataDim = options.dataDim ?? 4;
   const seed = options.seed ?? 0;
   assertInteger("pointsPerDim", G, 2);
-  dims.forEach((d) => assertInteger("dims", d, 1));
+  dims.forEach((d) => {
+    assertInteger("dims", d, 1);
+  });
   return dims.map((d) => {
     const model = LinearGaussian.random(seed + d, { latentDim: d, dataDim, noiseStd: options.noiseStd ?? 2 });
     const x = model.sample(new Rng(seed).fork(`normalizerCost/${d}`), 1).x[0];

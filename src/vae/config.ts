@@ -24,7 +24,9 @@ export function assertVaeConfig(config: VaeConfig): void {
   assertInteger("inputDim", config.inputDim, 1);
   assertInteger("latentDim", config.latentDim, 1);
   if (!Array.isArray(config.hidden)) throw new ArgumentError("hidden", "must be an array of layer widths");
-  config.hidden.forEach((h, i) => assertInteger(`hidden[${i}]`, h, 1));
+  config.hidden.forEach((h, i) => {
+    assertInteger(`hidden[${i}]`, h, 1);
+  });
   if (config.gradient !== undefined && !DENSE_GRADIENTS.includes(config.gradient)) {
     throw new ArgumentError("gradient", `must be "auto", "transposed", "flags" or "builtin", got "${config.gradient}"`);
   }

@@ -4,8 +4,8 @@
  * or not. Images are kept as float32 in [0, 1], row-major, one 784-vector per image.
  */
 import { ArgumentError, assertInteger } from "../errors";
-import { Rng } from "../random";
 import { fs, gunzip, mnistDigits, path, preloadMnistDigits, sha256Hex } from "../platform";
+import { Rng } from "../random";
 
 export interface ImageSet {
   /** n × (height·width) pixel intensities in [0, 1], row-major. */
@@ -99,7 +99,10 @@ export function loadDefaultDigits(options: { testFraction?: number; seed?: numbe
 // ---------------------------------------------------------------- IDX files
 
 export class IdxFormatError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = "IdxFormatError";
   }

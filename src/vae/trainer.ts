@@ -16,17 +16,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError, assertInteger } from "../errors";
-import { Rng } from "../random";
-import { Vae } from "./model";
-import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, assertVaeConfig, vaeParameterCount } from "./config";
-import { Binarization, BINARIZATIONS, ImageSet, binarize, assertImageSet, fingerprint, permutation, pixels } from "./data";
-import { evaluateElbo } from "./evaluate";
-import { type RunFolder, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint, settleRunFolder } from "./checkpoint";
-import { createAdam } from "./adam";
-import { type TrainingStep, openTrainingStep } from "./steps";
 import type { AdamState } from "../fast/adam-state";
-import type { NamedTensor } from "../tensors";
 import { type ProgressBar, totalMemory, yieldToEventLoop } from "../platform";
+import { Rng } from "../random";
+import type { NamedTensor } from "../tensors";
+import { createAdam } from "./adam";
+import { loadCheckpoint, pointLatestAt, prepareCheckpointDir, type RunFolder, saveCheckpoint, settleRunFolder } from "./checkpoint";
+import { architecture, assertVaeConfig, DEFAULT_VAE_CONFIG, type VaeConfig, vaeParameterCount } from "./config";
+import { assertImageSet, BINARIZATIONS, type Binarization, binarize, fingerprint, type ImageSet, permutation, pixels } from "./data";
+import { evaluateElbo } from "./evaluate";
+import { Vae } from "./model";
+import { openTrainingStep, type TrainingStep } from "./steps";
 
 export { lossAndGradients, trainStep } from "./steps";
 
@@ -96,7 +96,12 @@ export interface TrainResult {
 }
 
 export class TrainingDivergedError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly value: number, hint: string) {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly value: number,
+    hint: string,
+  ) {
     super(
       `training diverged: the loss is ${value} at epoch ${epoch}, step ${step}. ${hint}` +
         // The images were checked to lie in [0, 1] before training, so the step size is what is left.
@@ -144,7 +149,10 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
   return binarize(test.images, binarization, new Rng(`test-binarize/${seed}`));
 }
 
-const formatSource = (source: Record<string, string | number>) => Object.entries(source).map(([k, v]) => `${k} ${v}`).join(", ");
+const formatSource = (source: Record<string, string | number>) =>
+  Object.entries(source)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
 
 /** A checkpoint resumes (and is evaluated) only on the data it was trained on. */
 export function assertSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
@@ -201,11 +209,7 @@ export interface Batch {
  * batches of `batchSize` (the last may be smaller), each with the seed of its draws.
  * Everything derives from (seed, epoch).
  */
-export function* epochBatches(
-  train: ImageSet,
-  epoch: number,
-  options: { batchSize: number; binarization: Binarization; seed: number },
-): Generator<Batch> {
+export function* epochBatches(train: ImageSet, epoch: number, options: { batchSize: number; binarization: Binarization; seed: number }): Generator<Batch> {
   const d = pixels(train);
   const epochRng = new Rng(`train/${options.seed}/epoch${epoch}`);
   const order = permutation(train.n, epochRng.fork("shuffle"));
