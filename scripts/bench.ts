@@ -551,7 +551,7 @@ function report(rounds: VariantResult[][], epochs: number): { rows: string[][]; 
     );
     const versions = runs[0].versions ?? {};
     const detail = [
-      `${runs[0].threads} thread${runs[0].threads === 1 ? "" : "s"}`,
+      label.includes("thread") ? "" : `${runs[0].threads} thread${runs[0].threads === 1 ? "" : "s"}`,
       versions.TensorFlow ? `TensorFlow ${versions.TensorFlow}` : "",
       versions.torch ? `torch ${versions.torch}` : "",
     ]
