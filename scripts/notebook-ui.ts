@@ -79,13 +79,19 @@ export async function runAllCells(page: Page, timeout = 5 * 60_000): Promise<num
  * cell's index among the code cells. The caller waits for it as it needs.
  */
 export async function typeNewCell(page: Page, text: string): Promise<number> {
+  const index = await addCell(page, text);
+  await page.keyboard.press("Shift+Enter");
+  return index;
+}
+
+/** Adds a code cell after the last one and types `text` into it, the cursor left at its end; returns its index. */
+export async function addCell(page: Page, text: string): Promise<number> {
   const index = await page.locator(`${PANEL} .jp-CodeCell`).count();
   await page.locator(`${PANEL} .jp-Cell`).last().click();
   await page.keyboard.press("Escape");
   await page.keyboard.press("b");
   await page.locator(`${PANEL} .jp-CodeCell .cm-content`).nth(index).click();
   await page.keyboard.insertText(text);
-  await page.keyboard.press("Shift+Enter");
   return index;
 }
 

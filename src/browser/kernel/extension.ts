@@ -11,14 +11,17 @@
  *                  "my-lib": { "url": "./modules/my-lib.js",                 // … or URL and hooks
  *                              "displaySink": "setDisplaySink",             //   called with tslab.display
  *                              "prepare": { "loadData": "preloadData" } } }, //   awaited before a cell imports loadData
- *     "pageParameters": { "backend": "MY_BACKEND" }  // ?backend=x on the page → globalThis.MY_BACKEND = "x" in the worker
+ *     "pageParameters": { "backend": "MY_BACKEND" }, // ?backend=x on the page → globalThis.MY_BACKEND = "x" in the worker
+ *     "declarations": "./modules/kernel-declarations.json"  // the modules' types: cells are type-checked (./checker)
  *   } } }
  *
- * URLs are relative to the site's root. `tslab` itself is always importable.
+ * URLs are relative to the site's root. `tslab` itself is always importable. Without
+ * `declarations`, types are erased, not checked.
  */
 import { PageConfig, URLExt } from "@jupyterlab/coreutils";
-import { IKernelClient, IKernelSpecs, type IKernel } from "@jupyterlite/services";
-import { TypeScriptBrowserKernel, type KernelSettings } from "./kernel";
+import { type IKernel, IKernelClient, IKernelSpecs } from "@jupyterlite/services";
+import { CheckerClient } from "./checker/client";
+import { type KernelSettings, TypeScriptBrowserKernel } from "./kernel";
 import type { ImportMap, ModuleSpec } from "./protocol";
 
 /** The public path of this extension's files, set by the module federation runtime. */
@@ -32,6 +35,8 @@ export interface SiteSettings {
   displayName?: string;
   imports?: ImportMap;
   pageParameters?: Record<string, string>;
+  /** URL of the declarations bundle the type checker reads (scripts/kernel-declarations.ts); none: no type checking. */
+  declarations?: string;
 }
 
 function siteSettings(): SiteSettings {
@@ -73,6 +78,11 @@ const plugin = {
     // opening the notebook; later kernels (restart) start their own.
     let spare: Worker | null = new Worker(workerUrl, { type: "module" });
     spare.addEventListener("error", () => (spare = null), { once: true });
+    // TypeScript's checker: one worker for every kernel of the page, started once the first
+    // kernel is ready and the page is idle (a cell run before then starts it at once).
+    const checker = site.declarations ? new CheckerClient(`${__webpack_public_path__}kernel/kernel-checker.js`, new URL(site.declarations, base).href) : null;
+    const startChecker = () =>
+      "requestIdleCallback" in globalThis ? requestIdleCallback(() => checker?.start(), { timeout: 1000 }) : setTimeout(() => checker?.start(), 200);
     const takeWorker = (): Worker | undefined => {
       const worker = spare ?? undefined;
       spare = null;
@@ -90,7 +100,8 @@ const plugin = {
         resources: {},
       },
       create: async (options: IKernel.IOptions): Promise<IKernel> => {
-        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, settings, worker: takeWorker() });
+        const kernel = new TypeScriptBrowserKernel({ ...options, workerUrl, settings, worker: takeWorker(), checker: checker?.session(options.id) });
+        if (checker) void kernel.ready.then(startChecker, () => undefined);
         kernels.set(kernel.id, kernel);
         kernel.disposed.connect(() => kernels.delete(kernel.id));
         return kernel;

@@ -8,10 +8,16 @@
  * reading that message; when no answer comes within a second, the worker is replaced —
  * JavaScript cannot stop a busy worker from outside — and the cell's error says which of
  * the two happened.
+ *
+ * Type checking: when the site ships declarations, each cell is first checked by
+ * TypeScript's checker in a worker of its own (./checker), as tslab checks it; a cell with
+ * a type error does not run. Completion, quick info and is-complete come from it too.
  */
 import type { KernelMessage } from "@jupyterlab/services";
 import { BaseKernel, type IKernel } from "@jupyterlite/services";
-import { WorkerChannel, type Reply, type WorkerLike } from "./channel";
+import { type Reply, WorkerChannel, type WorkerLike } from "./channel";
+import type { CheckerSession } from "./checker/client";
+import { TypedRequests } from "./checker/requests";
 import type { FromWorker, ModuleSpec } from "./protocol";
 
 type Header = KernelMessage.IHeader<KernelMessage.MessageType>;
@@ -30,6 +36,8 @@ export interface BrowserKernelOptions extends IKernel.IOptions {
   settings: KernelSettings;
   /** A worker already loading `workerUrl`, to use instead of starting one. */
   worker?: Worker;
+  /** TypeScript's checker for this kernel's cells (./checker): type errors, completion, quick info. None: types are erased, not checked. */
+  checker?: CheckerSession;
 }
 
 /** How long an interrupted cell has to yield before its worker is replaced. */
@@ -47,9 +55,11 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   /** Parent header of each execution, so late output still reaches its cell. */
   private readonly parents = new Map<number, Header | undefined>();
   private running: number | null = null;
+  private readonly typed: TypedRequests | null;
 
   constructor(options: BrowserKernelOptions) {
     super(options);
+    this.typed = options.checker ? new TypedRequests(options.checker) : null;
     const create = () => new Worker(options.workerUrl, { type: "module" }) as unknown as WorkerLike;
     this.channel = new WorkerChannel(
       {
@@ -58,6 +68,8 @@ export class TypeScriptBrowserKernel extends BaseKernel {
         onMessage: (message: FromWorker) => {
           if (message.type === "iopub") this.relay(message.id, message.msgType, message.content);
         },
+        // A new worker has none of the names: neither has the checker's history then.
+        onRestart: () => this.typed?.forget(),
       },
       options.worker as unknown as WorkerLike | undefined,
     );
@@ -71,12 +83,24 @@ export class TypeScriptBrowserKernel extends BaseKernel {
     const parent = this.parents.get(id);
     const c = content as never;
     switch (msgType) {
-      case "stream": return this.stream(c, parent);
-      case "display_data": return this.displayData(c, parent);
-      case "update_display_data": return this.updateDisplayData(c, parent);
-      case "execute_result": return this.publishExecuteResult({ ...(content as object), execution_count: this.executionCount } as never, parent);
-      case "error": return this.publishExecuteError(c, parent);
-      case "clear_output": return this.clearOutput(c, parent);
+      case "stream":
+        this.stream(c, parent);
+        break;
+      case "display_data":
+        this.displayData(c, parent);
+        break;
+      case "update_display_data":
+        this.updateDisplayData(c, parent);
+        break;
+      case "execute_result":
+        this.publishExecuteResult({ ...(content as object), execution_count: this.executionCount } as never, parent);
+        break;
+      case "error":
+        this.publishExecuteError(c, parent);
+        break;
+      case "clear_output":
+        this.clearOutput(c, parent);
+        break;
     }
   }
 
@@ -96,6 +120,7 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   dispose(): void {
     if (this.isDisposed) return;
     this.channel.dispose();
+    this.typed?.close();
     super.dispose();
   }
 
@@ -112,7 +137,9 @@ export class TypeScriptBrowserKernel extends BaseKernel {
       },
       protocol_version: "5.3",
       status: "ok",
-      banner: "TypeScript in the browser: cells run in a Web Worker with tslab's cell semantics",
+      banner: this.typed
+        ? "TypeScript in the browser: cells are type-checked as tslab checks them, then run in a Web Worker with tslab's cell semantics"
+        : "TypeScript in the browser: cells run in a Web Worker with tslab's cell semantics; types are erased, not checked",
       help_links: [],
     };
   }
@@ -126,7 +153,6 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   }
 
   async executeRequest(content: KernelMessage.IExecuteRequestMsg["content"]): Promise<KernelMessage.IExecuteReplyMsg["content"]> {
-    await this.ready;
     const id = this.channel.newId();
     const parent = this.parentHeader;
     this.parents.set(id, parent);
@@ -134,7 +160,12 @@ export class TypeScriptBrowserKernel extends BaseKernel {
     for (const old of this.parents.keys()) if (old < id - 64) this.parents.delete(old);
     this.running = id;
     try {
+      // TypeScript judges first (while the worker may still be starting): a cell with a type error does not run (tslab's rule).
+      const verdict = this.typed ? await this.typed.check(content.code, (text) => this.stream({ name: "stderr", text }, parent)) : null;
+      if (verdict && !verdict.run) return { ...verdict.reply, execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
+      await this.ready;
       const reply = await this.channel.request({ type: "execute", code: content.code, label: `[${this.executionCount}]` }, { id });
+      if (reply.status === "ok") verdict?.ran();
       return { ...this.replyContent(reply, parent), execution_count: this.executionCount } as KernelMessage.IExecuteReplyMsg["content"];
     } finally {
       if (this.running === id) this.running = null;
@@ -142,20 +173,29 @@ export class TypeScriptBrowserKernel extends BaseKernel {
   }
 
   async completeRequest(content: KernelMessage.ICompleteRequestMsg["content"]): Promise<KernelMessage.ICompleteReplyMsg["content"]> {
-    await this.ready;
-    const reply = await this.channel.request({ type: "complete", code: content.code, cursor: content.cursor_pos }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
-    return withoutChannel(reply) as never;
+    // The running notebook's names: all of them without a checker, else those of a value typed `any`.
+    const runtime = async (): Promise<KernelMessage.ICompleteReplyMsg["content"]> => {
+      await this.ready;
+      const reply = await this.channel.request({ type: "complete", code: content.code, cursor: content.cursor_pos }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
+      return withoutChannel(reply) as never;
+    };
+    return this.typed ? this.typed.complete(content.code, content.cursor_pos, runtime) : runtime();
   }
 
   async isCompleteRequest(content: KernelMessage.IIsCompleteRequestMsg["content"]): Promise<KernelMessage.IIsCompleteReplyMsg["content"]> {
-    await this.ready;
-    const reply = await this.channel.request({ type: "is_complete", code: content.code }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
-    // Unknown is a valid answer when the worker could not say.
-    return (reply.status === "error" ? { status: "unknown" } : reply) as never;
+    // The worker's JavaScript rule, when there is no checker or it cannot say.
+    const runtime = async (): Promise<KernelMessage.IIsCompleteReplyMsg["content"]> => {
+      await this.ready;
+      const reply = await this.channel.request({ type: "is_complete", code: content.code }, { timeoutMs: SHORT_REQUEST_TIMEOUT_MS });
+      // Unknown is a valid answer when the worker could not say.
+      return (reply.status === "error" ? { status: "unknown" } : reply) as never;
+    };
+    return this.typed ? this.typed.isComplete(content.code, runtime) : runtime();
   }
 
-  async inspectRequest(): Promise<KernelMessage.IInspectReplyMsg["content"]> {
-    return { status: "ok", found: false, data: {}, metadata: {} };
+  async inspectRequest(content: KernelMessage.IInspectRequestMsg["content"]): Promise<KernelMessage.IInspectReplyMsg["content"]> {
+    if (!this.typed) return { status: "ok", found: false, data: {}, metadata: {} };
+    return this.typed.inspect(content.code, content.cursor_pos);
   }
 
   async commInfoRequest(): Promise<KernelMessage.ICommInfoReplyMsg["content"]> {

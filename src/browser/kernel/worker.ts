@@ -8,13 +8,13 @@ import { parse } from "acorn";
 import type { TypeScriptTranspiler } from "./compile";
 import { createConsole } from "./console";
 import type { FromWorker, ModuleSpec, ToWorker } from "./protocol";
-import { NotebookState, plainText, type ModuleTable } from "./runtime";
+import { type ModuleTable, NotebookState, plainText } from "./runtime";
 import { CellStreams } from "./streams";
 import { createTslabModule, type DisplayMessage } from "./tslab";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
-  addEventListener(type: string, listener: (event: any) => void): void;
+  addEventListener(type: string, listener: (event: never) => void): void;
   close(): void;
 }
 const worker = self as unknown as WorkerScope;
@@ -34,7 +34,9 @@ const tslab = createTslabModule((message: DisplayMessage) => iopub(message.type,
 let typescript: Promise<TypeScriptTranspiler> | undefined;
 /** TypeScript's transpiler, a file of its own beside this worker (3.5 MB), fetched when a cell first needs it. */
 const loadTypeScript = () =>
-  (typescript ??= (import(/* @vite-ignore */ new URL("./kernel-typescript.js", import.meta.url).href) as Promise<typeof import("./typescript")>).then((m) => m.typescript));
+  (typescript ??= (import(/* @vite-ignore */ new URL("./kernel-typescript.js", import.meta.url).href) as Promise<typeof import("./typescript")>).then(
+    (m) => m.typescript,
+  ));
 
 /** The import map's modules, loaded from their URLs; `tslab` is the kernel's own. */
 function moduleTable(imports: Record<string, ModuleSpec>): ModuleTable {

@@ -161,17 +161,24 @@ const FILES_INSTEAD =
   "Here, train without checkpointDir and keep the model in memory, use loadDefaultDigits() for data, " +
   "or parse IDX bytes you fetched with parseIdx(bytes)";
 
-/** Any use of files on disk fails at once, naming the call and what to use instead. */
-function unavailable<T extends object>(module: string): T {
-  return new Proxy({} as T, {
+/**
+ * Node's `fs` or `path` in the browser: any member is a function that fails at once, naming
+ * the call and what to use instead. Typed as what it is, not as Node's module, so this
+ * project (src/browser/tsconfig.json) needs no Node types; the library is type-checked
+ * against the Node side's exports.
+ */
+export type UnavailableModule = { readonly [member: string]: (...args: unknown[]) => never };
+
+function unavailable(module: string): UnavailableModule {
+  return new Proxy({} as UnavailableModule, {
     get: (_, name) => () => {
       throw new NotAvailableInBrowserError(`files on disk (${module}.${String(name)})`, FILES_INSTEAD);
     },
   });
 }
 
-export const fs = unavailable<typeof import("fs")>("fs");
-export const path = unavailable<typeof import("path")>("path");
+export const fs = unavailable("fs");
+export const path = unavailable("path");
 
 /** Native TensorFlow's graph step writes one; it never runs in a browser. */
 export function temporaryFolder(_prefix: string): string {
