@@ -26,7 +26,7 @@ import { liteDirs } from "../scripts/build-lite";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
 import { type StaticServer, serveStatic } from "../scripts/serve";
-import { builtLite, checkRowsInPage } from "./support/lite-site";
+import { builtLite, checkRowsInPage, exposeJupyterApp } from "./support/lite-site";
 
 /**
  * 08 made short, as a reader edits cells before Run All (SwiftShader takes seconds of CPU for
@@ -123,6 +123,7 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
     contexts.push(context);
     await blockOutsideLoopback(context, blocked);
     const page = await context.newPage();
+    await exposeJupyterApp(page);
     page.on("pageerror", (e) => pageErrors.push(e.message));
     return page;
   }

@@ -26,7 +26,15 @@ import { listNotebooks } from "../scripts/workbook";
 import { CHECKS_METADATA } from "../src/judge";
 import { loadDefaultDigits } from "../src/vae/data";
 import { executedByTslab } from "./support/executed";
-import { appendAndRun as appendCellAndRun, builtLite, type CheckJson, checkRowsInPage, isErrorOutput, openNotebook } from "./support/lite-site";
+import {
+  appendAndRun as appendCellAndRun,
+  builtLite,
+  type CheckJson,
+  checkRowsInPage,
+  exposeJupyterApp,
+  isErrorOutput,
+  openNotebook,
+} from "./support/lite-site";
 import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
@@ -69,21 +77,6 @@ function htmlOutputs(executedFile: string): string {
     .map((o) => o.data?.["text/html"] ?? "")
     .map((h) => (Array.isArray(h) ? h.join("") : h))
     .join("\n");
-}
-
-/**
- * JupyterLite's page config can expose its application object as window.jupyterapp
- * (exposeAppInBrowser, as JupyterLab's own UI tests use it). The test asks for it by
- * amending the site's jupyter-lite.json on its way to the page; the site stays as built.
- */
-async function exposeJupyterApp(page: Page): Promise<void> {
-  await page.route("**/jupyter-lite.json", async (route) => {
-    const response = await route.fetch();
-    if (!response.ok()) return route.fulfill({ response });
-    const json = await response.json();
-    json["jupyter-config-data"] = { ...json["jupyter-config-data"], exposeAppInBrowser: "true" };
-    return route.fulfill({ response, json });
-  });
 }
 
 /** The checked rows the open notebook shows, in order, from its outputs' metadata in the notebook model. */
