@@ -28,8 +28,12 @@ for (const r of first.rows) {
     console.log(`  (${r.tag.padEnd(4)}) SE = ${r.stdError.toExponential(2)}${z !== undefined ? `   |Δ|/SE = ${z.toFixed(2)}` : ""}`);
   }
   if (r.details?.monteCarloStdError !== undefined) {
-    console.log(`  (${r.tag.padEnd(4)}) prior-sampling MC SE = ${r.details.monteCarloStdError.toExponential(2)}   |Δ|/SE = ${r.details.monteCarloZScore.toFixed(2)}`);
+    console.log(
+      `  (${r.tag.padEnd(4)}) prior-sampling MC SE = ${r.details.monteCarloStdError.toExponential(2)}   |Δ|/SE = ${r.details.monteCarloZScore.toFixed(2)}`,
+    );
   }
 }
 console.log("");
-console.log(`runLedger(): first call ${first.seconds.toFixed(3)} s (includes JIT warm-up), median of ${repeats} ${median.toFixed(3)} s, target < ${TARGET_SECONDS} s: ${first.seconds < TARGET_SECONDS ? "met" : "MISSED"}`);
+console.log(
+  `runLedger(): first call ${first.seconds.toFixed(3)} s (includes JIT warm-up), median of ${repeats} ${median.toFixed(3)} s, target < ${TARGET_SECONDS} s: ${first.seconds < TARGET_SECONDS ? "met" : "MISSED"}`,
+);

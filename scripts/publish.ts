@@ -8,8 +8,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LEDGERS, formatLedger, runLedger, type LedgerRow } from "../src/ledger";
 import { escapeHtml as esc, formatNumber } from "../src/format";
+import { formatLedger, LEDGERS, type LedgerRow, runLedger } from "../src/ledger";
 import { paths } from "./paths";
 import { loadSeries, outputStem, partOf, type Series, type SeriesPart } from "./series";
 
@@ -23,7 +23,9 @@ export const publishDirs = {
 /** Runs every part's ledger (the float64 library only: no tfjs), returns rows and its text table. */
 export function computeLedger(): { rows: LedgerRow[]; text: string; seconds: number } {
   const started = Date.now();
-  const rows = loadSeries().parts.filter((p) => LEDGERS.has(p.part)).flatMap((p) => runLedger({ part: p.part }));
+  const rows = loadSeries()
+    .parts.filter((p) => LEDGERS.has(p.part))
+    .flatMap((p) => runLedger({ part: p.part }));
   return { rows, text: formatLedger(rows), seconds: (Date.now() - started) / 1000 };
 }
 
@@ -34,7 +36,7 @@ export function writeLedgerJson(rows: LedgerRow[], file = publishDirs.ledger): s
     pass: rows.every((r) => r.pass),
     rows,
   };
-  fs.writeFileSync(file, JSON.stringify(payload, null, 2) + "\n");
+  fs.writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
   return file;
 }
 
@@ -161,7 +163,10 @@ function renderSection({ part, entries, rows }: IndexSection): string {
         `<td class="mark">${r.pass ? "✔ pass" : "✘ FAIL"}</td></tr>`,
     )
     .join("\n");
-  const ledger = rows.length === 0 ? "" : `
+  const ledger =
+    rows.length === 0
+      ? ""
+      : `
 <h3>等式总账</h3>
 <p class="sub">${rows.filter((r) => r.pass).length}/${rows.length} 条等式通过。每一行的左右两边由两段独立的代码计算；residual 的含义见 tolerance 一栏。</p>
 <table class="ledger">

@@ -23,7 +23,7 @@ export function serveStatic(root: string, options: { prefix?: string; port?: num
       res.end(`not found: ${url} (the site is under ${prefix})`);
       return;
     }
-    req.url = "/" + url.slice(prefix.length);
+    req.url = `/${url.slice(prefix.length)}`;
     files(req, res, () => {
       res.statusCode = 404;
       res.end(`not found: ${url}`);

@@ -54,11 +54,7 @@ const WHEELS = [
 ];
 
 /** Where, inside a wheel, a library with TensorFlow's C API may live (first match wins). */
-const C_API_CANDIDATES = [
-  "tensorflow/libtensorflow_cc.so.2",
-  "tensorflow/libtensorflow.so.2",
-  "tensorflow/python/_pywrap_tensorflow_internal.so",
-];
+const C_API_CANDIDATES = ["tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow.so.2", "tensorflow/python/_pywrap_tensorflow_internal.so"];
 const FRAMEWORK = "tensorflow/libtensorflow_framework.so.2";
 /** Header folders the addon's includes reach (tensorflow/c and the TF_TString helpers). */
 const HEADER_PREFIXES = [
@@ -82,7 +78,10 @@ const MIRROR_VARS = [
 ];
 
 class StepError extends Error {
-  constructor(readonly step: string, message: string) {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -134,13 +133,17 @@ function dirSize(p: string): number {
 
 /** Does tfjs-node load and register its backend? Checked in a fresh process. */
 function nativeLoads(): { ok: boolean; reason: string } {
-  const probe = run(process.execPath, [
-    "-e",
-    "const tf=require('@tensorflow/tfjs-node');" +
-      "if(tf.getBackend()!=='tensorflow')throw new Error('backend is '+tf.getBackend());" +
-      "const s=tf.tensor1d([1,2,3]).square().sum().dataSync()[0];" +
-      "if(s!==14)throw new Error('1+4+9 gave '+s);",
-  ], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
+  const probe = run(
+    process.execPath,
+    [
+      "-e",
+      "const tf=require('@tensorflow/tfjs-node');" +
+        "if(tf.getBackend()!=='tensorflow')throw new Error('backend is '+tf.getBackend());" +
+        "const s=tf.tensor1d([1,2,3]).square().sum().dataSync()[0];" +
+        "if(s!==14)throw new Error('1+4+9 gave '+s);",
+    ],
+    { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } },
+  );
   const reason = probe.output.split("\n").find((l) => /Error|error:/.test(l)) ?? probe.output.trim().split("\n")[0] ?? "";
   return { ok: probe.ok, reason: reason.trim().slice(0, 300) };
 }
@@ -173,7 +176,9 @@ function patchForNode23(): number {
     [/\(0, util_1\.isArray\)\((\w+)\)/g, "Array.isArray($1)"],
   ];
   const walk = (d: string): string[] =>
-    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith(".js") ? [path.join(d, e.name)] : []));
+    fs
+      .readdirSync(d, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith(".js") ? [path.join(d, e.name)] : []));
   const files = walk(path.join(pkgDir, "dist"));
   let changed = 0;
   for (const file of files) {
@@ -194,7 +199,11 @@ function patchForNode23(): number {
 
 function patchStep(): void {
   const changed = patchForNode23();
-  log(changed ? `  applied tensorflow/tfjs#8425 (Node ≥ 23 removed util.isNullOrUndefined): ${changed} calls in dist/` : "  tensorflow/tfjs#8425 already applied to dist/ (Node ≥ 23)");
+  log(
+    changed
+      ? `  applied tensorflow/tfjs#8425 (Node ≥ 23 removed util.isNullOrUndefined): ${changed} calls in dist/`
+      : "  tensorflow/tfjs#8425 already applied to dist/ (Node ≥ 23)",
+  );
 }
 
 function removeAddon(): void {
@@ -300,9 +309,26 @@ function downloadWheel(w: (typeof WHEELS)[number]): Wheel {
     log(`  cached wheel ${cached} (${mib(fs.statSync(path.join(wheelDir, cached)).size)})`);
     return { version: w.version, file: path.join(wheelDir, cached) };
   }
-  const argv = ["-m", "pip", "download", `tensorflow-cpu==${w.version}`, "--no-deps", "--only-binary=:all:",
-    "--implementation", "cp", "--python-version", w.python, ...w.platforms.flatMap((p) => ["--platform", p]),
-    "--disable-pip-version-check", "--retries", "2", "--timeout", "60", "-d", wheelDir];
+  const argv = [
+    "-m",
+    "pip",
+    "download",
+    `tensorflow-cpu==${w.version}`,
+    "--no-deps",
+    "--only-binary=:all:",
+    "--implementation",
+    "cp",
+    "--python-version",
+    w.python,
+    ...w.platforms.flatMap((p) => ["--platform", p]),
+    "--disable-pip-version-check",
+    "--retries",
+    "2",
+    "--timeout",
+    "60",
+    "-d",
+    wheelDir,
+  ];
   log(`  pip download tensorflow-cpu==${w.version} (Python ${w.python}, ${w.platforms[0]}) into ${path.relative(root, wheelDir)}/ …`);
   const started = Date.now();
   const pip = run(python(), argv, { logName: `pip-download-${w.version}.log` });
@@ -313,7 +339,11 @@ function downloadWheel(w: (typeof WHEELS)[number]): Wheel {
     log(`  downloaded ${got}: ${mib(size)} in ${seconds.toFixed(1)} s (${mib(size / seconds)}/s)`);
     return { version: w.version, file: path.join(wheelDir, got) };
   }
-  const reason = pip.output.split("\n").filter((l) => /ERROR|error/.test(l)).join(" | ") || tail(pip.output, 3);
+  const reason =
+    pip.output
+      .split("\n")
+      .filter((l) => /ERROR|error/.test(l))
+      .join(" | ") || tail(pip.output, 3);
   throw new Error(`could not download tensorflow-cpu==${w.version}: ${reason}`);
 }
 
@@ -378,7 +408,10 @@ function dynamicSymbols(file: string, which: "--defined-only" | "--undefined-onl
 
 /** The TF_* / TFE_* functions the addon's sources call, minus inline helpers and its own classes. */
 function neededSymbols(includeDir: string): string[] {
-  const sources = fs.readdirSync(path.join(pkgDir, "binding")).map((f) => fs.readFileSync(path.join(pkgDir, "binding", f), "utf8")).join("\n");
+  const sources = fs
+    .readdirSync(path.join(pkgDir, "binding"))
+    .map((f) => fs.readFileSync(path.join(pkgDir, "binding", f), "utf8"))
+    .join("\n");
   const used = new Set([...sources.matchAll(/\b(TFE?_[A-Z]\w*)\s*\(/g)].map((m) => m[1]));
   const notLinked = new Set([...sources.matchAll(/\b(?:class|struct)\s+(TFE?_\w+)/g)].map((m) => m[1]));
   const walk = (d: string): string[] =>
@@ -407,14 +440,19 @@ function chooseLibrary(ex: Extracted, needed: string[]): Choice {
     const defined = dynamicSymbols(file, "--defined-only");
     const missing = needed.filter((s) => !defined.has(s) && !fromFramework.has(s));
     const inLib = needed.filter((s) => defined.has(s)).length;
-    report.push(`${path.basename(candidate)} (${mib(fs.statSync(file).size)}): exports ${inLib}/${needed.length}` +
-      `${missing.length ? `, missing ${missing.slice(0, 6).join(", ")}${missing.length > 6 ? " …" : ""}` : ""}`);
+    report.push(
+      `${path.basename(candidate)} (${mib(fs.statSync(file).size)}): exports ${inLib}/${needed.length}` +
+        `${missing.length ? `, missing ${missing.slice(0, 6).join(", ")}${missing.length > 6 ? " …" : ""}` : ""}`,
+    );
     log(`  nm -D: ${report[report.length - 1]}${inLib < needed.length && !missing.length ? "; libtensorflow_framework.so.2 exports the rest" : ""}`);
     if (missing.length === 0) {
       // A Python extension leaves the CPython API undefined (python provides it when it
       // imports the module). Node has none, so those references need a stand-in.
       const undefinedSyms = dynamicSymbols(file, "--undefined-only");
-      const pythonSymbols = [...undefinedSyms].filter(([name, type]) => type === "U" && /^_?Py/.test(name)).map(([n]) => n).sort();
+      const pythonSymbols = [...undefinedSyms]
+        .filter(([name, type]) => type === "U" && /^_?Py/.test(name))
+        .map(([n]) => n)
+        .sort();
       return { library: candidate, exported: needed.length, pythonSymbols };
     }
   }
@@ -485,15 +523,25 @@ function buildAddon(stub: string | null): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
   const napi = Math.max(...(pkg.binary.napi_versions as number[]).filter((v) => v <= Number(process.versions.napi)));
   const nodedir = localNodeHeaders();
-  const argv = [...pre, "rebuild", "-j", "2", `--module_name=${pkg.binary.module_name}`,
-    `--module_path=${path.dirname(target)}`, `--napi_build_version=${napi}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  const argv = [
+    ...pre,
+    "rebuild",
+    "-j",
+    "2",
+    `--module_name=${pkg.binary.module_name}`,
+    `--module_path=${path.dirname(target)}`,
+    `--napi_build_version=${napi}`,
+    ...(nodedir ? [`--nodedir=${nodedir}`] : []),
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (stub) {
     // Record the stub as a dependency of the addon, so it is loaded before TensorFlow's
     // library needs its symbols (gyp's Makefile appends $LDFLAGS to the link line).
     env.LDFLAGS = `${env.LDFLAGS ?? ""} -Wl,--no-as-needed -L${path.dirname(stub)} -l${path.basename(stub, ".so").replace(/^lib/, "")}`.trim();
   }
-  log(`  node-gyp rebuild (N-API ${napi}${nodedir ? `, headers from ${nodedir}/include/node` : ""}); log: ${path.relative(root, path.join(logDir, "node-gyp.log"))}`);
+  log(
+    `  node-gyp rebuild (N-API ${napi}${nodedir ? `, headers from ${nodedir}/include/node` : ""}); log: ${path.relative(root, path.join(logDir, "node-gyp.log"))}`,
+  );
   const out = run(cmd, argv, { cwd: pkgDir, env, logName: "node-gyp.log", timeout: 15 * 60_000 });
   if (!out.ok) throw new Error(`node-gyp failed:\n${tail(out.output)}`);
   if (!fs.existsSync(target)) throw new Error(`node-gyp finished but ${target} is missing`);
@@ -526,10 +574,14 @@ function verifyParity(bench: boolean): void {
   const show = rows.filter((r) => !r.name.startsWith("vae.") || !r.ok);
   const vae = rows.filter((r) => r.name.startsWith("vae."));
   for (const r of show) {
-    log(`  ${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(14)} n=${String(r.size).padStart(4)}  max|Δ| ${r.maxAbsDiff.toExponential(2)}  ≤ ${r.bound.toExponential(2)} (scale ${r.scale.toPrecision(3)})`);
+    log(
+      `  ${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(14)} n=${String(r.size).padStart(4)}  max|Δ| ${r.maxAbsDiff.toExponential(2)}  ≤ ${r.bound.toExponential(2)} (scale ${r.scale.toPrecision(3)})`,
+    );
   }
   const worstVae = vae.reduce((w, r) => (r.maxAbsDiff / r.bound > w.maxAbsDiff / w.bound ? r : w), vae[0]);
-  log(`  ${vae.every((r) => r.ok) ? "ok  " : "FAIL"} vae params after one SGD step: ${vae.length} tensors, worst ${worstVae.name} max|Δ| ${worstVae.maxAbsDiff.toExponential(2)} ≤ ${worstVae.bound.toExponential(2)}`);
+  log(
+    `  ${vae.every((r) => r.ok) ? "ok  " : "FAIL"} vae params after one SGD step: ${vae.length} tensors, worst ${worstVae.name} max|Δ| ${worstVae.maxAbsDiff.toExponential(2)} ≤ ${worstVae.bound.toExponential(2)}`,
+  );
   const failed = rows.filter((r) => !r.ok);
   if (failed.length) throw new Error(`native and wasm disagree beyond float32 tolerance on ${failed.map((r) => r.name).join(", ")}`);
   // The trainer's graph step (one TensorFlow graph per step) against its eager step.
@@ -537,11 +589,22 @@ function verifyParity(bench: boolean): void {
   if (!graph || "unavailable" in graph) throw new Error(`no graph step on tfjs-node: ${graph ? graph.unavailable : "the probe did not try one"}`);
   const worst = graph.rows.reduce((w, r) => (r.maxAbsDiff / (r.bound || 1) > w.maxAbsDiff / (w.bound || 1) ? r : w), graph.rows[0]);
   const graphOk = graph.rows.every((r) => r.ok);
-  log(`  ${graphOk ? "ok  " : "FAIL"} graph step vs eager step, 3 steps: losses, ${graph.rows.length - 1} weight and Adam tensors, worst ${worst.name} max|Δ| ${worst.maxAbsDiff.toExponential(2)} ≤ ${worst.bound.toExponential(2)}`);
-  if (!graphOk) throw new Error(`the graph step and the eager step disagree beyond float32 round-off on ${graph.rows.filter((r) => !r.ok).map((r) => r.name).join(", ")}`);
+  log(
+    `  ${graphOk ? "ok  " : "FAIL"} graph step vs eager step, 3 steps: losses, ${graph.rows.length - 1} weight and Adam tensors, worst ${worst.name} max|Δ| ${worst.maxAbsDiff.toExponential(2)} ≤ ${worst.bound.toExponential(2)}`,
+  );
+  if (!graphOk)
+    throw new Error(
+      `the graph step and the eager step disagree beyond float32 round-off on ${graph.rows
+        .filter((r) => !r.ok)
+        .map((r) => r.name)
+        .join(", ")}`,
+    );
   if (bench && native.result.bench && wasm.result.bench) {
-    const n = native.result.bench, w = wasm.result.bench;
-    log(`  training throughput (dense VAE 784-256-16, batch ${n.batch}, Adam): tensorflow ${n.examplesPerSecond.toFixed(0)} examples/s, wasm ${w.examplesPerSecond.toFixed(0)} examples/s (×${(n.examplesPerSecond / w.examplesPerSecond).toFixed(1)})`);
+    const n = native.result.bench,
+      w = wasm.result.bench;
+    log(
+      `  training throughput (dense VAE 784-256-16, batch ${n.batch}, Adam): tensorflow ${n.examplesPerSecond.toFixed(0)} examples/s, wasm ${w.examplesPerSecond.toFixed(0)} examples/s (×${(n.examplesPerSecond / w.examplesPerSecond).toFixed(1)})`,
+    );
   }
 }
 
@@ -639,12 +702,18 @@ async function main(): Promise<number> {
           if (i + 1 < choices.length) log(`  tensorflow-cpu ${w.version} failed at step "${at}" (${message.split("\n")[0]}); trying ${choices[i + 1].version}`);
         }
       }
-      if (!done) throw new StepError("wheels", choices.length ? `no wheel gave a working tfjs-node:\n  ${failures.join("\n  ")}` : "no wheel can be used on this system");
+      if (!done)
+        throw new StepError(
+          "wheels",
+          choices.length ? `no wheel gave a working tfjs-node:\n  ${failures.join("\n  ")}` : "no wheel can be used on this system",
+        );
     } else {
       await step("parity", () => verifyParity(!args.has("--no-bench")));
     }
     const total = (Date.now() - started) / 1000;
-    log(`finished in ${total.toFixed(1)} s (${timings.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(", ")}); cache .venv-native/ holds ${mib(dirSize(cacheDir))}`);
+    log(
+      `finished in ${total.toFixed(1)} s (${timings.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(", ")}); cache .venv-native/ holds ${mib(dirSize(cacheDir))}`,
+    );
     log(`tfjs-node now loads: initBackend() picks "tensorflow" (VAE_BACKEND=wasm forces wasm)`);
     return 0;
   } catch (error) {

@@ -38,7 +38,9 @@ function checkNode(): void {
 
 /** Looks like a network failure rather than a broken requirement? */
 function networkTrouble(log: string): boolean {
-  return /NewConnectionError|Temporary failure in name resolution|Name or service not known|Network is unreachable|ConnectTimeout|ReadTimeout|Connection refused|ProxyError|SSLError|No matching distribution found/i.test(log);
+  return /NewConnectionError|Temporary failure in name resolution|Name or service not known|Network is unreachable|ConnectTimeout|ReadTimeout|Connection refused|ProxyError|SSLError|No matching distribution found/i.test(
+    log,
+  );
 }
 
 /**
@@ -57,9 +59,7 @@ function pipInstall(requirements: string, label: string): void {
   const started = Date.now();
   const pip = run(venvPython(), ["-m", "pip", "install", "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "-r", requirements], { log });
   if (!pip.ok) {
-    const reason = networkTrouble(pip.output)
-      ? "the Python package index could not be reached"
-      : "pip could not install the pinned packages";
+    const reason = networkTrouble(pip.output) ? "the Python package index could not be reached" : "pip could not install the pinned packages";
     throw new SetupError(
       `${label}: ${reason} (details in ${path.relative(paths.root, log)}).\n` +
         `  Check the network or your pip index settings (PIP_INDEX_URL), then run:  npm run setup`,
@@ -171,7 +171,8 @@ function ensureBrowser(): void {
   const log = path.join(paths.build, "logs", "apt.log");
   console.log(`setup: browser: installing Debian's chromium and fonts-noto-cjk with apt-get (log: ${path.relative(paths.root, log)}) …`);
   process.env.DEBIAN_FRONTEND = "noninteractive";
-  const ok = run("apt-get", ["update", "-qq"], { log }).ok &&
+  const ok =
+    run("apt-get", ["update", "-qq"], { log }).ok &&
     run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-noto-cjk"], { log }).ok;
   if (ok && fs.existsSync(chromium)) console.log(`setup: browser: installed ${chromium}`);
   else console.log(`setup: browser: no Chromium at ${chromium} after apt-get (see ${path.relative(paths.root, log)}); the browser tests will be skipped`);

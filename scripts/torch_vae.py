@@ -7,6 +7,7 @@ DATA_DIR holds train.f32 / test.f32 (raw little-endian float32, row-major n x 78
 and meta.json {"train": n, "test": m, "dim": 784}. Prints one JSON object per line:
 {"event": "header", ...}, {"event": "epoch", ...}, {"event": "done", ...}.
 """
+
 import argparse
 import json
 import os
@@ -92,13 +93,18 @@ def main():
 
     model = VAE(dim, args.hidden, args.latent)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    print(json.dumps({
-        "event": "header",
-        "torch": torch.__version__,
-        "python": sys.version.split()[0],
-        "threads": torch.get_num_threads(),
-        "mkldnn": bool(torch.backends.mkldnn.is_available()),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "event": "header",
+                "torch": torch.__version__,
+                "python": sys.version.split()[0],
+                "threads": torch.get_num_threads(),
+                "mkldnn": bool(torch.backends.mkldnn.is_available()),
+            }
+        ),
+        flush=True,
+    )
 
     gen = torch.Generator().manual_seed(args.seed)
     for epoch in range(1, args.epochs + 1):
@@ -108,7 +114,7 @@ def main():
         total = 0.0
         t0 = time.perf_counter()
         for start in range(0, train.shape[0], args.batch_size):
-            x = train[perm[start:start + args.batch_size]]
+            x = train[perm[start : start + args.batch_size]]
             opt.zero_grad()
             logits, mu, logvar = model(x)
             loss = loss_function(logits, x, mu, logvar)
@@ -121,19 +127,24 @@ def main():
         with torch.no_grad():
             test_loss = 0.0
             for start in range(0, test.shape[0], 500):
-                x = test[start:start + 500]
+                x = test[start : start + 500]
                 logits, mu, logvar = model(x)
                 test_loss += loss_function(logits, x, mu, logvar).item()
-        print(json.dumps({
-            "event": "epoch",
-            "epoch": epoch,
-            "trainNegElbo": total / train.shape[0],
-            "testNegElbo": test_loss / test.shape[0],
-            "trainSeconds": seconds,
-            "examplesPerSecond": train.shape[0] / seconds,
-            "msPerStep": 1000.0 * seconds / steps,
-            "peakRssMb": peak_rss_mb(),
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "event": "epoch",
+                    "epoch": epoch,
+                    "trainNegElbo": total / train.shape[0],
+                    "testNegElbo": test_loss / test.shape[0],
+                    "trainSeconds": seconds,
+                    "examplesPerSecond": train.shape[0] / seconds,
+                    "msPerStep": 1000.0 * seconds / steps,
+                    "peakRssMb": peak_rss_mb(),
+                }
+            ),
+            flush=True,
+        )
     print(json.dumps({"event": "done", "peakRssMb": peak_rss_mb()}), flush=True)
 
 

@@ -14,14 +14,15 @@
  * other failure is one line naming the option or file at fault (see
  * docs/troubleshooting.md).
  */
-import * as fs from "fs";
-import * as path from "path";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { paths } from "./paths";
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command, InvalidArgumentError, Option, type OptionValues } from "commander";
 import { ArgumentError } from "../src/errors";
 import { progressBar } from "../src/platform";
 import type { CheckpointError } from "../src/vae/checkpoint";
 import type { TrainMeta } from "../src/vae/trainer";
+import { paths } from "./paths";
 
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError("must be a positive integer.");
@@ -129,7 +130,7 @@ const PROGRESS_FORMAT = "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | 
 class CliError extends Error {}
 
 /** How --data and --test-fraction are recorded in a checkpoint (a folder by its absolute path). */
-function dataSourceOf(opts: Record<string, any>): Record<string, string | number> {
+function dataSourceOf(opts: OptionValues): Record<string, string | number> {
   return opts.data === "mnist" ? { data: "mnist", testFraction: opts.testFraction } : { data: path.resolve(opts.data) };
 }
 
@@ -138,15 +139,19 @@ function dataSourceOf(opts: Record<string, any>): Record<string, string | number
  * out, the checkpoint's own; when given and different, refused (a new split of the same
  * digits would overlap the run's test set).
  */
-function settleData(opts: Record<string, any>, saved: Record<string, string | number> | null | undefined, where: string, verb: string): void {
+function settleData(opts: OptionValues, saved: Record<string, string | number> | null | undefined, where: string, verb: string): void {
   if (!saved) return; // a checkpoint written before data was recorded: as given
   const asGiven = dataSourceOf(opts);
   const typed = (opts.given as string[]).filter((k) => k === "data" || k === "testFraction");
-  const differs = typed.filter((k) => (k === "data" ? asGiven.data !== saved.data : saved.testFraction !== undefined && asGiven.testFraction !== saved.testFraction));
+  const differs = typed.filter((k) =>
+    k === "data" ? asGiven.data !== saved.data : saved.testFraction !== undefined && asGiven.testFraction !== saved.testFraction,
+  );
   if (differs.length) {
-    const trainedOn = `--data ${saved.data}` + (saved.testFraction !== undefined ? ` --test-fraction ${saved.testFraction}` : "");
+    const trainedOn = `--data ${saved.data}${saved.testFraction !== undefined ? ` --test-fraction ${saved.testFraction}` : ""}`;
     const option = differs[0] === "data" ? "--data" : "--test-fraction";
-    throw new CliError(`${option}: the checkpoint ${where} was trained on ${trainedOn}; ${verb} on the same data (leave out --data and --test-fraction to use it)`);
+    throw new CliError(
+      `${option}: the checkpoint ${where} was trained on ${trainedOn}; ${verb} on the same data (leave out --data and --test-fraction to use it)`,
+    );
   }
   opts.data = saved.data;
   if (saved.testFraction !== undefined) opts.testFraction = saved.testFraction;
@@ -162,7 +167,7 @@ function asOption<T>(option: string, check: () => T): T {
   }
 }
 
-async function runTrain(opts: Record<string, any>): Promise<void> {
+async function runTrain(opts: OptionValues): Promise<void> {
   const dir: string = opts.checkpointDir;
   const created = !fs.existsSync(dir);
   try {
@@ -180,7 +185,7 @@ async function runTrain(opts: Record<string, any>): Promise<void> {
   }
 }
 
-async function train(opts: Record<string, any>, dir: string): Promise<void> {
+async function train(opts: OptionValues, dir: string): Promise<void> {
   const { prepareCheckpointDir, readCheckpointInfo, settleRunFolder } = await import("../src/vae/checkpoint");
   // The folder first, by the trainer's own rule: a run is never started where it would
   // overwrite another, nor trained for an epoch it cannot save.
@@ -221,11 +226,11 @@ async function train(opts: Record<string, any>, dir: string): Promise<void> {
   console.log(`checkpoint: ${readCheckpointInfo(run.runDir).path}`);
 }
 
-async function runEvaluate(opts: Record<string, any>): Promise<void> {
+async function runEvaluate(opts: OptionValues): Promise<void> {
   const { initBackend } = await import("../src/backend");
   const { loadCheckpoint } = await import("../src/vae/checkpoint");
   const { evaluateElbo, iwaeLadder, iwaePlan, activeUnits } = await import("../src/vae/evaluate");
-  const { checkSameData, testImages } = await import("../src/vae/trainer");
+  const { assertSameData, testImages } = await import("../src/vae/trainer");
   const { fingerprint } = await import("../src/vae/data");
   await initBackend({ prefer: opts.backend });
   // optimizer.bin is for resuming only; weights that are damaged or not finite stop here, named.
@@ -235,7 +240,7 @@ async function runEvaluate(opts: Record<string, any>): Promise<void> {
   if (test.height * test.width !== ck.config.inputDim) {
     throw new CliError(`--data: images have ${test.height * test.width} pixels, the checkpoint ${ck.path} expects ${ck.config.inputDim}`);
   }
-  checkSameData(ck.meta.data, { test: fingerprint(test) }, ck.path);
+  assertSameData(ck.meta.data, { test: fingerprint(test) }, ck.path);
   // Every limit of the IWAE pass is checked before the first evaluation.
   const plan = iwaePlan(test.n, opts.iwaeK, opts.subset);
   const x = testImages(test, ck.meta.options.binarization, ck.meta.options.seed);

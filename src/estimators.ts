@@ -5,11 +5,11 @@
  * All estimators take a model with a standard-normal prior (any {@link LatentVariableModel}),
  * an observation x, and (where the article has one) a proposal / variational q, plus a seed.
  */
-import { ArgumentError, checkFinite, checkInteger, checkVector } from "./errors";
-import { LatentVariableModel, checkLatentQ } from "./exact/model";
-import { MvNormal64, klMvNormal } from "./exact/mvnormal";
+import { ArgumentError, assertFinite, assertInteger, assertVector } from "./errors";
+import { checkLatentQ, type LatentVariableModel } from "./exact/model";
+import { klMvNormal, MvNormal64 } from "./exact/mvnormal";
 // linalg's logMeanExp is the plain number; this module's logMeanExp is the estimate with its error bars.
-import { VectorLike, logMeanExp as logOfMeanExp, maxOf, meanAndVariance } from "./linalg";
+import { logMeanExp as logOfMeanExp, maxOf, meanAndVariance, type VectorLike } from "./linalg";
 import { Rng } from "./random";
 
 /** A Monte Carlo estimate: its value, its standard error, and the number of draws behind it. */
@@ -46,7 +46,7 @@ function checkModel(model: LatentVariableModel): void {
 /** The draws an estimator takes: their number, checked, and its own random stream of the seed. */
 function draws(options: SamplingOptions, estimator: string): { n: number; rng: Rng } {
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {n, seed?}");
-  checkInteger("n", options.n, 2);
+  assertInteger("n", options.n, 2);
   if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new ArgumentError("seed", `must be a finite number, got ${options.seed}`);
   return { n: options.n, rng: new Rng(options.seed ?? 0).fork(estimator) };
 }
@@ -54,7 +54,7 @@ function draws(options: SamplingOptions, estimator: string): { n: number; rng: R
 /** Checks the arguments every q-based estimator takes. */
 function checkModelXQ(model: LatentVariableModel, x: VectorLike, q: MvNormal64): void {
   checkModel(model);
-  checkVector("x", x, model.dataDim);
+  assertVector("x", x, model.dataDim);
   checkLatentQ(q, model.latentDim);
 }
 
@@ -73,7 +73,7 @@ function logImportanceWeights(model: LatentVariableModel, x: VectorLike, q: MvNo
 /** Mean of values with SE = sd/√n. */
 export function monteCarloMean(values: ArrayLike<number>): Estimate {
   if (values.length < 2) throw new ArgumentError("values", `need at least 2 values for a standard error, got ${values.length}`);
-  checkFinite("values", values);
+  assertFinite("values", values);
   const { mean, variance } = meanAndVariance(values);
   return { value: mean, stdError: Math.sqrt(variance / values.length), n: values.length };
 }
@@ -124,7 +124,7 @@ export function logMeanExp(logValues: ArrayLike<number>): MarginalEstimate {
  */
 export function naiveMonteCarloMarginal(model: LatentVariableModel, x: VectorLike, options: SamplingOptions): MarginalEstimate {
   checkModel(model);
-  checkVector("x", x, model.dataDim);
+  assertVector("x", x, model.dataDim);
   const { n, rng } = draws(options, "naiveMonteCarloMarginal");
   const logLik = new Float64Array(n);
   for (let s = 0; s < n; s++) logLik[s] = model.logLikelihood(x, model.prior.sampleOne(rng));
@@ -198,9 +198,9 @@ export interface IwaeOptions {
 export function iwae(model: LatentVariableModel, x: VectorLike, q: MvNormal64, options: IwaeOptions): Estimate {
   checkModelXQ(model, x, q);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {k, outer?, seed?}");
-  checkInteger("k", options.k, 1);
+  assertInteger("k", options.k, 1);
   const outer = options.outer ?? 200;
-  checkInteger("outer", outer, 2);
+  assertInteger("outer", outer, 2);
   const k = options.k;
   const rng = new Rng(options.seed ?? 0).fork(`iwae`);
   const bounds = new Float64Array(outer);

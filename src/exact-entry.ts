@@ -5,26 +5,56 @@
  * the declarations it imports, and leaving out tfjs's makes each cell compile several
  * times faster. `vae-workbook` itself exports all of this too.
  */
-export * from "./errors";
-export * from "./random";
-export * as linalg from "./linalg";
-export type { Vector, VectorLike, MatrixLike } from "./linalg";
+
 export { Matrix } from "ml-matrix";
-export * from "./exact";
+export * from "./errors";
 export * from "./estimators";
+export * from "./exact";
+export * from "./figures";
 export * from "./gradients";
-export * from "./ledger";
+export type {
+  BoundSides,
+  CheckRow,
+  CheckSides,
+  CheckSpec,
+  ClaimContext,
+  Comparison,
+  EqualSides,
+  ExceedsSides,
+  InequalitySides,
+  MonotoneSides,
+  RoundOffSides,
+  Rule,
+  StandardErrorSides,
+  VectorWithStdError,
+  WithStdError,
+} from "./judge";
 // The judge's public face: the check builders, the row, strictness. (markShown and
 // enforceChecks are show.ledger's own; the registry is read through unshownChecks.)
 export {
-  check, checkAtLeast, checkAtMost, checkClose, checkEqual, checkEvery, checkExceeds, checkMonotone, checkRoundOff, checkWithinSE,
-  CHECKS_METADATA, ClaimFailedError, ROUND_OFF_ULPS, STANDARD_ERRORS, describeFailure, setStrictChecks, strictChecks, unshownChecks,
+  CHECKS_METADATA,
+  ClaimFailedError,
+  check,
+  checkAtLeast,
+  checkAtMost,
+  checkClose,
+  checkEqual,
+  checkEvery,
+  checkExceeds,
+  checkMonotone,
+  checkRoundOff,
+  checkWithinSE,
+  describeFailure,
+  ROUND_OFF_ULPS,
+  STANDARD_ERRORS,
+  setStrictChecks,
+  strictChecks,
+  unshownChecks,
 } from "./judge";
-export type {
-  BoundSides, CheckRow, CheckSides, CheckSpec, ClaimContext, Comparison, EqualSides, ExceedsSides, InequalitySides, MonotoneSides,
-  RoundOffSides, Rule, StandardErrorSides, VectorWithStdError, WithStdError,
-} from "./judge";
+export * from "./ledger";
+export type { MatrixLike, Vector, VectorLike } from "./linalg";
+export * as linalg from "./linalg";
 export * from "./notebook";
-export * from "./plots/vega";
 export * from "./plots/plotly";
-export * from "./figures";
+export * from "./plots/vega";
+export * from "./random";

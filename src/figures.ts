@@ -4,7 +4,7 @@
  * contour line drawn as dots). Grids are row-major, as {@link probabilityGrid} and
  * {@link gridPosterior} return them: values[i·ny + j] is the value at (xs[i], ys[j]).
  */
-import { ArgumentError, checkFinite } from "./errors";
+import { ArgumentError, assertFinite } from "./errors";
 
 /** One heatmap rectangle: [x, x2] × [y, y2] coloured by `value`. */
 export interface HeatmapCell {
@@ -24,8 +24,8 @@ export interface LevelPoint {
 function checkGrid(xs: ArrayLike<number>, ys: ArrayLike<number>, values: ArrayLike<number>): void {
   if (!xs || xs.length < 2) throw new ArgumentError("xs", `need at least 2 grid coordinates, got ${xs?.length}`);
   if (!ys || ys.length < 2) throw new ArgumentError("ys", `need at least 2 grid coordinates, got ${ys?.length}`);
-  checkFinite("xs", xs);
-  checkFinite("ys", ys);
+  assertFinite("xs", xs);
+  assertFinite("ys", ys);
   for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) throw new ArgumentError("xs", "must be strictly increasing");
   for (let j = 1; j < ys.length; j++) if (!(ys[j] > ys[j - 1])) throw new ArgumentError("ys", "must be strictly increasing");
   if (!values || values.length !== xs.length * ys.length) {
@@ -65,7 +65,7 @@ export function heatmapCells(xs: ArrayLike<number>, ys: ArrayLike<number>, value
  */
 export function levelCrossings(xs: ArrayLike<number>, ys: ArrayLike<number>, values: ArrayLike<number>, level: number): LevelPoint[] {
   checkGrid(xs, ys, values);
-  checkFinite("level", level);
+  assertFinite("level", level);
   const nx = xs.length;
   const ny = ys.length;
   const v = (i: number, j: number) => values[i * ny + j] - level;

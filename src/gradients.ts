@@ -9,10 +9,10 @@
  * Gradient vectors are flat, length 2d: [∂/∂μ₁ … ∂/∂μ_d, ∂/∂log σ₁ … ∂/∂log σ_d]
  * (see {@link gradientLabels}).
  */
-import { ArgumentError, checkInteger, checkVector } from "./errors";
+import { ArgumentError, assertInteger, assertVector } from "./errors";
 import { LinearGaussian } from "./exact/linear-gaussian";
 import { MvNormal64 } from "./exact/mvnormal";
-import { LOG_2PI, Vector, VectorLike, toVector } from "./linalg";
+import { LOG_2PI, toVector, type Vector, type VectorLike } from "./linalg";
 import { Rng } from "./random";
 
 /** A diagonal Gaussian q = N(mean, diag(exp(logStd)²)). */
@@ -49,13 +49,13 @@ export interface GradientEstimate {
 
 /** Names of the gradient coordinates: ["mu[0]", …, "logStd[0]", …]. */
 export function gradientLabels(latentDim: number): string[] {
-  checkInteger("latentDim", latentDim, 1);
+  assertInteger("latentDim", latentDim, 1);
   return [...Array.from({ length: latentDim }, (_, i) => `mu[${i}]`), ...Array.from({ length: latentDim }, (_, i) => `logStd[${i}]`)];
 }
 
 function checkParams(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams): { mu: Vector; s: Vector } {
   if (!(model instanceof LinearGaussian)) throw new ArgumentError("model", "must be a LinearGaussian");
-  checkVector("x", x, model.dataDim);
+  assertVector("x", x, model.dataDim);
   if (params === null || typeof params !== "object") throw new ArgumentError("params", "must be {mean, logStd}");
   const mu = toVector("params.mean", params.mean, model.latentDim);
   const logStd = toVector("params.logStd", params.logStd, model.latentDim);
@@ -102,10 +102,16 @@ export type GradientEstimator = "reparameterization" | "score-function";
  * Raw per-draw gradients (each length 2d) of one estimator, n draws from `seed`.
  * The estimators' means are the averages of these draws.
  */
-export function gradientSamples(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams, estimator: GradientEstimator, options: GradientOptions): Vector[] {
+export function gradientSamples(
+  model: LinearGaussian,
+  x: VectorLike,
+  params: DiagonalGaussianParams,
+  estimator: GradientEstimator,
+  options: GradientOptions,
+): Vector[] {
   const { mu, s } = checkParams(model, x, params);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {n, seed?, kl?}");
-  checkInteger("n", options.n, 1);
+  assertInteger("n", options.n, 1);
   const kl = options.kl ?? "analytic";
   if (kl !== "analytic" && kl !== "monte-carlo") throw new ArgumentError("kl", `must be "analytic" or "monte-carlo", got ${kl}`);
   if (estimator !== "reparameterization" && estimator !== "score-function") {
@@ -171,13 +177,13 @@ export function summarizeGradients(samples: Vector[]): GradientEstimate {
 
 /** The reparameterization gradient (§6): mean of ∇φ f(μ + σ⊙ε) over n draws of ε. */
 export function reparameterizationGradient(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams, options: GradientOptions): GradientEstimate {
-  checkInteger("n", options?.n, 2);
+  assertInteger("n", options?.n, 2);
   return summarizeGradients(gradientSamples(model, x, params, "reparameterization", options));
 }
 
 /** The score-function (REINFORCE) gradient: mean of f(z) ∇φ log q(z) over n draws z ~ q. */
 export function scoreFunctionGradient(model: LinearGaussian, x: VectorLike, params: DiagonalGaussianParams, options: GradientOptions): GradientEstimate {
-  checkInteger("n", options?.n, 2);
+  assertInteger("n", options?.n, 2);
   return summarizeGradients(gradientSamples(model, x, params, "score-function", options));
 }
 
@@ -206,8 +212,10 @@ export function gradientVarianceCurve(
 ): GradientVarianceRow[] {
   const sizes = options.sampleSizes ?? [1, 4, 16, 64, 256];
   const repeats = options.repeats ?? 100;
-  checkInteger("repeats", repeats, 2);
-  sizes.forEach((n) => checkInteger("sampleSizes", n, 1));
+  assertInteger("repeats", repeats, 2);
+  sizes.forEach((n) => {
+    assertInteger("sampleSizes", n, 1);
+  });
   const exact = exactElboGradient(model, x, params);
   const rows: GradientVarianceRow[] = [];
   for (const estimator of ["reparameterization", "score-function"] as GradientEstimator[]) {
@@ -270,8 +278,8 @@ export function fitVariational(
   const lr = options.learningRate ?? 0.05;
   const n = options.n ?? 16;
   const which = options.gradient ?? "reparameterization";
-  checkInteger("steps", steps, 1);
-  checkInteger("n", n, 1);
+  assertInteger("steps", steps, 1);
+  assertInteger("n", n, 1);
   if (!(lr > 0)) throw new ArgumentError("learningRate", `must be positive, got ${lr}`);
   if (which !== "exact" && which !== "reparameterization" && which !== "score-function") {
     throw new ArgumentError("gradient", `must be "exact", "reparameterization" or "score-function", got ${which}`);

@@ -3,7 +3,8 @@
  * Notebooks import it by name: `import { ... } from "vae-workbook"` for everything, or
  * `from "vae-workbook/exact"` for the float64 half alone (no TensorFlow.js; faster to load).
  */
-export * from "./exact-entry";
+
 export * from "./backend";
 export * from "./distributions";
+export * from "./exact-entry";
 export * from "./vae";

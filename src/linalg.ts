@@ -8,7 +8,7 @@
  * `ml-matrix` `Matrix` objects; `number[][]` is accepted where natural.
  */
 import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { ArgumentError, checkFinite, checkLength, checkNonEmpty } from "./errors";
+import { ArgumentError, assertFinite, assertLength, assertNonEmpty } from "./errors";
 
 export { Matrix };
 
@@ -26,8 +26,8 @@ export function toVector(name: string, v: VectorLike, expectedLength?: number): 
   if (v === null || v === undefined || typeof (v as ArrayLike<number>).length !== "number") {
     throw new ArgumentError(name, "must be an array of numbers");
   }
-  if (expectedLength !== undefined) checkLength(name, v, expectedLength);
-  checkFinite(name, v);
+  if (expectedLength !== undefined) assertLength(name, v, expectedLength);
+  assertFinite(name, v);
   return Float64Array.from(v as ArrayLike<number>);
 }
 
@@ -37,7 +37,7 @@ export function toMatrix(name: string, m: MatrixLike, rows?: number, columns?: n
   if (m instanceof Matrix) {
     out = m.clone();
   } else if (Array.isArray(m)) {
-    checkNonEmpty(name, m);
+    assertNonEmpty(name, m);
     const width = m[0].length;
     m.forEach((row, i) => {
       if (row.length !== width) {
@@ -54,7 +54,7 @@ export function toMatrix(name: string, m: MatrixLike, rows?: number, columns?: n
   if (columns !== undefined && out.columns !== columns) {
     throw new ArgumentError(name, `shape mismatch: expected ${columns} columns, got ${out.columns}`);
   }
-  for (let i = 0; i < out.rows; i++) checkFinite(name, out.getRow(i));
+  for (let i = 0; i < out.rows; i++) assertFinite(name, out.getRow(i));
   return out;
 }
 
@@ -106,7 +106,7 @@ export function backSubstitute(l: Float64Array, n: number, b: ArrayLike<number>,
 /** Solve A x = b given A's Cholesky factor L (A = L Lᵀ). */
 export function choleskySolve(lower: Matrix, b: VectorLike): Vector {
   const n = lower.rows;
-  checkLength("b", b, n);
+  assertLength("b", b, n);
   const l = flatten(lower);
   return backSubstitute(l, n, forwardSubstitute(l, n, b));
 }

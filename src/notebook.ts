@@ -7,13 +7,21 @@
  * module (src/plots: SVG and HTML strings); this is where they are shown.
  */
 import { escapeHtml, formatNumber, textTable } from "./format";
-import { CHECKS_METADATA, checkRowJson, enforceChecks, markShown, type CheckRow } from "./judge";
-import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, scriptHashMetadata, type PlotlyBundleFlavor, type PlotlyFigure, type PlotlyFigureOptions } from "./plots/plotly";
-import { vegaLiteToSvg, type VegaLiteSpec } from "./plots/vega";
-import { richDisplay, type RichDisplay } from "./platform";
+import { CHECKS_METADATA, type CheckRow, checkRowJson, enforceChecks, markShown } from "./judge";
+import { type RichDisplay, richDisplay } from "./platform";
+import {
+  type PlotlyBundleFlavor,
+  type PlotlyFigure,
+  type PlotlyFigureOptions,
+  plotlyBundle,
+  plotlyBundleSource,
+  plotlyFigureHtml,
+  scriptHashMetadata,
+} from "./plots/plotly";
+import { type VegaLiteSpec, vegaLiteToSvg } from "./plots/vega";
 
-export type { RichDisplay } from "./platform";
 export { escapeHtml, formatNumber } from "./format";
+export type { RichDisplay } from "./platform";
 
 /** Set by a kernel that owns the output channel; undefined means "ask the host". */
 let sink: RichDisplay | null | undefined;
@@ -70,14 +78,25 @@ export const show = {
   ledger(rows: CheckRow[]): void {
     const head = ["equation", "claim", "left side", "right side", "residual", "tolerance", "method", ""];
     const cells = rows.map((r) => [
-      `(${r.tag})`, r.title, formatNumber(r.lhs, 10), formatNumber(r.rhs, 10), formatNumber(r.residual, 3),
-      r.tolerance, r.method, r.pass ? "✔ pass" : "✘ FAIL",
+      `(${r.tag})`,
+      r.title,
+      formatNumber(r.lhs, 10),
+      formatNumber(r.rhs, 10),
+      formatNumber(r.residual, 3),
+      r.tolerance,
+      r.method,
+      r.pass ? "✔ pass" : "✘ FAIL",
     ]);
     const html =
       `<table class="workbook-ledger"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>` +
-      cells.map((c, i) => `<tr class="${rows[i].pass ? "pass" : "fail"}">` +
-        c.map((v, j) => `<td${j === 7 ? ` style="color:${rows[i].pass ? "#1e7b34" : "#b00020"};font-weight:600"` : ""}>${escapeHtml(v)}</td>`).join("") +
-        `</tr>`).join("") +
+      cells
+        .map(
+          (c, i) =>
+            `<tr class="${rows[i].pass ? "pass" : "fail"}">` +
+            c.map((v, j) => `<td${j === 7 ? ` style="color:${rows[i].pass ? "#1e7b34" : "#b00020"};font-weight:600"` : ""}>${escapeHtml(v)}</td>`).join("") +
+            `</tr>`,
+        )
+        .join("") +
       `</tbody></table>`;
     show.html(html, textTable(head, cells), { [CHECKS_METADATA]: rows.map(checkRowJson) });
     markShown(rows);
@@ -95,7 +114,13 @@ export const show = {
       `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
       rows.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c])}</td>`).join("")}</tr>`).join("") +
       `</tbody></table>`;
-    show.html(html, textTable(columns, rows.map((r) => columns.map((c) => fmt(r[c])))));
+    show.html(
+      html,
+      textTable(
+        columns,
+        rows.map((r) => columns.map((c) => fmt(r[c]))),
+      ),
+    );
   },
 };
 
@@ -109,7 +134,7 @@ export function showPlotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}):
 /** Shows one Plotly figure (the bundle must have been shown once before; see {@link showPlotlyBundle}). */
 export function showPlotly(figure: PlotlyFigure, options: PlotlyFigureOptions = {}): void {
   const html = plotlyFigureHtml(figure, options);
-  const title = (figure.layout ?? {})["title"];
+  const title = figure.layout?.title;
   const titleText = typeof title === "string" ? title : typeof title === "object" && title !== null ? String((title as { text?: unknown }).text ?? "") : "";
   show.html(html, `[Plotly figure${titleText ? `: ${titleText}` : ""}; ${figure.data.length} traces]`, scriptHashMetadata(html));
 }

@@ -4,7 +4,7 @@
  * Uniforms come from seedrandom's ARC4 generator (the one tfjs uses for its own seeds).
  */
 import seedrandom from "seedrandom";
-import { checkInteger } from "./errors";
+import { assertInteger } from "./errors";
 
 export class Rng {
   private readonly prng: seedrandom.PRNG;
@@ -36,7 +36,7 @@ export class Rng {
 
   /** A vector of `n` independent standard normals. */
   normals(n: number): Float64Array {
-    checkInteger("n", n, 0);
+    assertInteger("n", n, 0);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = this.normal();
     return out;
@@ -61,4 +61,3 @@ export class Rng {
 export function tfjsSeed(seed: number | undefined): number | undefined {
   return seed === 0 ? 0.5 : seed;
 }
-

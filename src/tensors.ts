@@ -14,7 +14,10 @@ export interface NamedTensor {
 /** Sums the rightmost `ndims` dims of `t` away (identity for 0). */
 export function sumRightmost(t: tf.Tensor, ndims: number): tf.Tensor {
   if (ndims === 0) return t;
-  return tf.sum(t, Array.from({ length: ndims }, (_, i) => t.rank - 1 - i));
+  return tf.sum(
+    t,
+    Array.from({ length: ndims }, (_, i) => t.rank - 1 - i),
+  );
 }
 
 /** Sums a broadcast gradient back down to `shape` (numpy broadcasting rules). */
@@ -40,6 +43,5 @@ export interface CustomGradResult<Out extends tf.Tensor = tf.Tensor> {
 export function customGrad<In extends tf.Tensor[], Out extends tf.Tensor>(
   f: (...args: [...In, tf.GradSaveFunc]) => CustomGradResult<Out>,
 ): (...inputs: In) => Out {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return tf.customGrad(f as any) as unknown as (...inputs: In) => Out;
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: In) => Out;
 }

@@ -13,13 +13,13 @@ import * as util from "node:util";
 import { Worker } from "node:worker_threads";
 import MagicString from "magic-string";
 import { paths } from "../scripts/paths";
-import { loadBundled } from "./support/bundle";
-import type * as Runtime from "../src/browser/kernel/runtime";
-import type * as Compile from "../src/browser/kernel/compile";
-import type * as TypeScriptModule from "../src/browser/kernel/typescript";
-import type * as ConsoleModule from "../src/browser/kernel/console";
-import type * as Streams from "../src/browser/kernel/streams";
 import type * as Channel from "../src/browser/kernel/channel";
+import type * as Compile from "../src/browser/kernel/compile";
+import type * as ConsoleModule from "../src/browser/kernel/console";
+import type * as Runtime from "../src/browser/kernel/runtime";
+import type * as Streams from "../src/browser/kernel/streams";
+import type * as TypeScriptModule from "../src/browser/kernel/typescript";
+import { loadBundled } from "./support/bundle";
 
 const kernelDir = path.join(paths.src, "browser", "kernel");
 const { NotebookState, plainText, INTERRUPTED_COOPERATIVELY } = loadBundled<typeof Runtime>(path.join(kernelDir, "runtime.ts"));
@@ -63,14 +63,23 @@ describe("browser kernel compiler: each step on its own", () => {
     assert.equal(out.js.split("\n").length, ts.split("\n").length);
     assert.match(out.js, /^const a = 1;\n\n/);
     assert.equal(out.viaTypeScript, false);
-    for (const needs of ["namespace Geometry { export const sides = 3 }", "module M {\n}", "@sealed\nclass A {}", "class A { @log m() {} }", "class A { accessor x = 1 }"]) {
+    for (const needs of [
+      "namespace Geometry { export const sides = 3 }",
+      "module M {\n}",
+      "@sealed\nclass A {}",
+      "class A { @log m() {} }",
+      "class A { accessor x = 1 }",
+    ]) {
       assert.ok(compiler.needsTypeScript(needs), needs);
     }
     for (const plain of ["const namespace = 1;", "const a = b @ c;".replace("@", "+"), "let accessor = 2;\naccessor + 1", "enum Color { Red }"]) {
       assert.ok(!compiler.needsTypeScript(plain), plain);
     }
     // TypeScript's output drops blank lines and expands `accessor`; the map gives the cell's lines back.
-    const viaTs = await compiler.transpile("// head\n\nnamespace N {\n\n  export const k = 3;\n}\nclass A { accessor x = 1 }\n\nthrow new Error(String(N.k));", { typescript: loadTypeScript });
+    const viaTs = await compiler.transpile(
+      "// head\n\nnamespace N {\n\n  export const k = 3;\n}\nclass A { accessor x = 1 }\n\nthrow new Error(String(N.k));",
+      { typescript: loadTypeScript },
+    );
     assert.equal(viaTs.viaTypeScript, true);
     const lines = viaTs.js.split("\n");
     const throwLine = lines.findIndex((l) => l.startsWith("throw")) + 1;
@@ -80,13 +89,21 @@ describe("browser kernel compiler: each step on its own", () => {
   });
 
   it("parseCell: the top-level names, each once (var twice, for-var loops, classes, imports of every form)", () => {
-    const cell = compiler.parseCell('import d, { a as b } from "m";\nimport * as ns from "n";\nvar x = 1; var x = 2;\nfor (var i = 0; i < 2; i++) {}\nfor (var i = 0; i < 3; i++) {}\nclass C {}\nfunction f() { let local = 1; }\nconst { p, q: [r] } = o;');
+    const cell = compiler.parseCell(
+      'import d, { a as b } from "m";\nimport * as ns from "n";\nvar x = 1; var x = 2;\nfor (var i = 0; i < 2; i++) {}\nfor (var i = 0; i < 3; i++) {}\nclass C {}\nfunction f() { let local = 1; }\nconst { p, q: [r] } = o;',
+    );
     assert.deepEqual(compiler.topLevelNames(cell).sort(), ["C", "b", "d", "f", "i", "ns", "p", "r", "x"]);
-    assert.throws(() => compiler.parseCell("const a = 1;\nlet let = 2;"), (e: Compile.CellSyntaxError) => e.line === 2);
+    assert.throws(
+      () => compiler.parseCell("const a = 1;\nlet let = 2;"),
+      (e: Compile.CellSyntaxError) => e.line === 2,
+    );
   });
 
   it("declareImports: imports become constants read from the loaded module, on the same lines", () => {
-    const { text, result } = step('import d, { a as b, "c-d" as cd } from "m";\nimport * as ns from "n";\nimport {\n  e,\n} from "o";\nimport "p";\ne;', compiler.declareImports);
+    const { text, result } = step(
+      'import d, { a as b, "c-d" as cd } from "m";\nimport * as ns from "n";\nimport {\n  e,\n} from "o";\nimport "p";\ne;',
+      compiler.declareImports,
+    );
     assert.equal(
       text,
       ';const d = __default(__require("m")); const b = __require("m")["a"]; const cd = __require("m")["c-d"];\n' +
@@ -103,7 +120,10 @@ describe("browser kernel compiler: each step on its own", () => {
   it("rewriteReferences: earlier cells' names go through __scope; this cell's, locals and class names stay", () => {
     const known = new Set(["old", "shadow", "Reg"]);
     const rewrite = (js: string) => step(js, (cell, out) => compiler.rewriteReferences(cell, out, (n) => known.has(n))).text;
-    assert.equal(rewrite("const n = old + 1;\nold = n;\nold.x = { old };"), "const n = __scope.old + 1;\n__scope.old = n;\n__scope.old.x = { old: __scope.old };");
+    assert.equal(
+      rewrite("const n = old + 1;\nold = n;\nold.x = { old };"),
+      "const n = __scope.old + 1;\n__scope.old = n;\n__scope.old.x = { old: __scope.old };",
+    );
     assert.equal(rewrite("function g(shadow) { return shadow + old; }"), "function g(shadow) { return shadow + __scope.old; }");
     // A class redeclared in this cell is this cell's, inside its own static initializer too.
     assert.equal(rewrite("class Reg { static empty = new Reg(); }"), "class Reg { static empty = new Reg(); }");
@@ -112,8 +132,14 @@ describe("browser kernel compiler: each step on its own", () => {
     assert.equal(rewrite("export const e = old;\nconst f = 1;\nexport { f };"), "const e = __scope.old;\nconst f = 1;\n;");
     assert.equal(rewrite("const v = await load(old);"), "const v = __resume(await load(__scope.old));");
     assert.equal(rewrite('const m = await import("x");'), 'const m = __resume(await __import("x"));');
-    assert.throws(() => rewrite("const a = 1;\nexport default a;"), (e: Compile.CellSyntaxError) => e.line === 2 && /export default. cannot work in a notebook cell/.test(e.message));
-    assert.throws(() => rewrite('\n\nexport * from "m";'), (e: Compile.CellSyntaxError) => e.line === 3 && /cannot work/.test(e.message));
+    assert.throws(
+      () => rewrite("const a = 1;\nexport default a;"),
+      (e: Compile.CellSyntaxError) => e.line === 2 && /export default. cannot work in a notebook cell/.test(e.message),
+    );
+    assert.throws(
+      () => rewrite('\n\nexport * from "m";'),
+      (e: Compile.CellSyntaxError) => e.line === 3 && /cannot work/.test(e.message),
+    );
     assert.throws(() => rewrite("import.meta.url"), /import\.meta is not available/);
   });
 
@@ -129,7 +155,10 @@ describe("browser kernel compiler: each step on its own", () => {
     const out = new MagicString(js);
     const code = compiler.wrap(out, ["a", "f"], ["__decorate"], "cell-1.ts");
     const [first, ...rest] = code.split("\n");
-    assert.match(first, /^\(async function \(__scope, __require, __import, __default, __bind, __resume, __tslib\) \{ "use strict"; const __decorate = __tslib\.__decorate;__bind\(__scope, \{ "a": \(\) => a, "f": \(\) => f \}\); let a = 1;$/);
+    assert.match(
+      first,
+      /^\(async function \(__scope, __require, __import, __default, __bind, __resume, __tslib\) \{ "use strict"; const __decorate = __tslib\.__decorate;__bind\(__scope, \{ "a": \(\) => a, "f": \(\) => f \}\); let a = 1;$/,
+    );
     assert.deepEqual(rest, ["function f() {}", "", "})", "//# sourceURL=cell-1.ts"]);
   });
 });
@@ -182,9 +211,12 @@ describe("browser kernel: tslab's cell semantics", () => {
 
   it("classes that use themselves in static initializers and static blocks; re-running binds the new class", async () => {
     const nb = notebook();
-    const registry = "class Registry {\n  static readonly empty = new Registry();\n  static count: number;\n  static { Registry.count = 1; }\n  readonly tag = 'first';\n}";
+    const registry =
+      "class Registry {\n  static readonly empty = new Registry();\n  static count: number;\n  static { Registry.count = 1; }\n  readonly tag = 'first';\n}";
     await nb.value(registry);
-    await nb.value("class Units { private constructor(readonly v: number) {}\n  static of(v: number) { return new Units(v); }\n  static readonly ZERO = Units.of(0);\n}");
+    await nb.value(
+      "class Units { private constructor(readonly v: number) {}\n  static of(v: number) { return new Units(v); }\n  static readonly ZERO = Units.of(0);\n}",
+    );
     assert.deepEqual(await nb.value("[Registry.empty instanceof Registry, Registry.count, Units.ZERO.v]"), [true, 1, 0]);
     const first = await nb.value("Registry");
     await nb.value(registry.replace("'first'", "'second'"));
@@ -244,7 +276,7 @@ describe("browser kernel: tslab's cell semantics", () => {
 
   it("names the line of a runtime error; declarations before a throw stand", async () => {
     const nb = notebook();
-    const thrown = await nb.error("const c = 3;\nfunction boom(): number {\n  throw new RangeError(\"c is \" + c);\n}\nboom();");
+    const thrown = await nb.error('const c = 3;\nfunction boom(): number {\n  throw new RangeError("c is " + c);\n}\nboom();');
     assert.equal(thrown.ename, "RangeError");
     assert.equal(thrown.evalue, "c is 3");
     assert.match(thrown.traceback.join("\n"), /at line 3 of cell \[1\]: throw new RangeError/);
@@ -314,7 +346,16 @@ describe("browser kernel: tslab's cell semantics", () => {
     class Registry {
       items = new Map([["a", [1, 2, { deep: { deeper: { deepest: 1 } } }]]]);
     }
-    for (const value of [[1, { a: 2 }], new Float64Array(200000), Array.from({ length: 150 }, (_, i) => i), new Registry(), new Set(["x"]), { a: { b: { c: { d: 1 } } } }, 10n, Symbol("s")]) {
+    for (const value of [
+      [1, { a: 2 }],
+      new Float64Array(200000),
+      Array.from({ length: 150 }, (_, i) => i),
+      new Registry(),
+      new Set(["x"]),
+      { a: { b: { c: { d: 1 } } } },
+      10n,
+      Symbol("s"),
+    ]) {
       assert.equal(plainText(value), util.inspect(value));
     }
     assert.ok(plainText(new Float64Array(200000))!.length < 1000, "200,000 numbers print the first 100");
@@ -329,7 +370,13 @@ describe("browser kernel console: what Node's console prints", () => {
   /** Runs `calls` on Node's Console and on the kernel's; returns both transcripts. */
   function both(calls: (c: Console) => void): { node: string; kernel: string } {
     let node = "";
-    const sink = (s: { write(t: string): void }) => new Writable({ write(chunk, _e, done) { s.write(String(chunk)); done(); } });
+    const sink = (s: { write(t: string): void }) =>
+      new Writable({
+        write(chunk, _e, done) {
+          s.write(String(chunk));
+          done();
+        },
+      });
     const nodeConsole = new Console({ stdout: sink({ write: (t) => (node += `[out]${t}`) }), stderr: sink({ write: (t) => (node += `[err]${t}`) }) });
     let kernel = "";
     const kernelConsole = nodeLike.createConsole({ write: (name, t) => (kernel += `[${name === "stdout" ? "out" : "err"}]${t}`), frames: () => [] });
@@ -345,7 +392,10 @@ describe("browser kernel console: what Node's console prints", () => {
       c.error(new Float64Array(300));
       c.warn("%i%%", 42.9);
       c.dir({ a: { b: { c: { d: 1 } } } }, { depth: 0 });
-      c.table([{ a: 1, b: "x" }, { a: 2, c: [1, 2, 3, 4] }]);
+      c.table([
+        { a: 1, b: "x" },
+        { a: 2, c: [1, 2, 3, 4] },
+      ]);
       c.table(new Map([["k", { x: 1 }]]));
       c.table(new Set(["s", 2]));
       c.table([1, "s"]);
@@ -399,18 +449,38 @@ describe("browser kernel streams: a cell's output is capped, with a note", () =>
   it("sends text in order, up to the limit, then says how much was cut", () => {
     const sent: [string, string][] = [];
     const flushes: (() => void)[] = [];
-    const streams = new CellStreams((name, text) => sent.push([name, text]), 50, (f) => flushes.push(f));
+    const streams = new CellStreams(
+      (name, text) => sent.push([name, text]),
+      50,
+      (f) => flushes.push(f),
+    );
     streams.write("stdout", "a\n");
     streams.write("stdout", "b\n");
     streams.write("stderr", "warn\n");
     assert.equal(flushes.length, 1, "one flush scheduled for a burst");
     flushes[0]();
-    assert.deepEqual(sent, [["stdout", "a\nb\n"], ["stderr", "warn\n"]]);
+    assert.deepEqual(sent, [
+      ["stdout", "a\nb\n"],
+      ["stderr", "warn\n"],
+    ]);
     for (let i = 0; i < 100; i++) streams.write("stdout", `line ${i}\n`);
     streams.end();
-    const text = sent.slice(2).map(([, t]) => t).join("");
-    assert.equal(sent.slice(2).filter(([n]) => n === "stdout").map(([, t]) => t).join("").length, 50 - 9);
-    assert.match(text, /… output cut: [\d,]+ more characters \(\d+ lines\) of this cell's stdout and stderr were not shown — the browser kernel shows the first 50 characters/);
+    const text = sent
+      .slice(2)
+      .map(([, t]) => t)
+      .join("");
+    assert.equal(
+      sent
+        .slice(2)
+        .filter(([n]) => n === "stdout")
+        .map(([, t]) => t)
+        .join("").length,
+      50 - 9,
+    );
+    assert.match(
+      text,
+      /… output cut: [\d,]+ more characters \(\d+ lines\) of this cell's stdout and stderr were not shown — the browser kernel shows the first 50 characters/,
+    );
     sent.length = 0;
     streams.write("stdout", "next cell\n");
     streams.end();
@@ -439,7 +509,7 @@ describe("browser kernel channel: every request gets a reply", function () {
   const peer = `
     parentPort.on("message", (m) => {
       if (m.type === "init") parentPort.postMessage({ type: "ready" });
-      else if (m.type === "ping") parentPort.postMessage({ type: "reply", id: m.id, content: { status: "ok", pid: ${"`${process.pid}-${require('node:worker_threads').threadId}`"} } });
+      else if (m.type === "ping") parentPort.postMessage({ type: "reply", id: m.id, content: { status: "ok", pid: process.pid + "-" + require("node:worker_threads").threadId } });
       else if (m.type === "is_complete") { const end = Date.now() + 300; while (Date.now() < end); parentPort.postMessage({ type: "reply", id: m.id, content: { status: "complete" } }); }
       else if (m.type === "execute" && m.code === "close()") parentPort.postMessage({ type: "exit", reason: "a cell called close()" });
     });`;
@@ -447,7 +517,14 @@ describe("browser kernel channel: every request gets a reply", function () {
   it("answers, times out with an error reply, and fails pending requests when the worker dies; then a new worker answers", async () => {
     const restarts: string[] = [];
     let created = 0;
-    const channel = new WorkerChannel({ create: () => (created++, threadWorker(peer)), init: () => ({ type: "init", imports: {}, globals: {} }), onRestart: (r) => restarts.push(r) });
+    const channel = new WorkerChannel({
+      create: () => {
+        created++;
+        return threadWorker(peer);
+      },
+      init: () => ({ type: "init", imports: {}, globals: {} }),
+      onRestart: (r) => restarts.push(r),
+    });
     await channel.ready;
     const first = await channel.request({ type: "ping" }, { timeoutMs: 5000 });
     assert.equal(first.status, "ok");
@@ -472,7 +549,10 @@ describe("browser kernel channel: every request gets a reply", function () {
   });
 
   it("a worker that cannot start rejects `ready` with the reason", async () => {
-    const channel = new WorkerChannel({ create: () => threadWorker("throw new Error('broken script');"), init: () => ({ type: "init", imports: {}, globals: {} }) });
+    const channel = new WorkerChannel({
+      create: () => threadWorker("throw new Error('broken script');"),
+      init: () => ({ type: "init", imports: {}, globals: {} }),
+    });
     await assert.rejects(channel.ready, /failed to start \(broken script\)/);
     channel.dispose();
   });

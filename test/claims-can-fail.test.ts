@@ -37,7 +37,10 @@ describe("the notebooks' checks fail when the library is wrong (a KL bias preloa
       const q = MvNormal64.diag([0.3, -0.2], [0.5, 1.4]);
       const model = LinearGaussian.random(0, { latentDim: 2, dataDim: 3 });
       console.log(JSON.stringify([klMvNormal(q, MvNormal64.standard(2)), model.klToPrior(q), model.elbo([0.1, 0.2, 0.3], q)]));`;
-    const run = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ["-e", script], { env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as number[];
+    const run = (env: Record<string, string>) =>
+      JSON.parse(
+        execFileSync(process.execPath, ["-e", script], { env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+      ) as number[];
     const clean = run({});
     const faulty = run(biased);
     assert.ok(Math.abs(faulty[0] - clean[0] - 0.05) < 1e-12 && Math.abs(faulty[1] - clean[1] - 0.05) < 1e-12, `${faulty} vs ${clean}`);
@@ -58,9 +61,13 @@ describe("the notebooks' checks fail when the library is wrong (a KL bias preloa
     assert.match(line, /: ClaimFailedError: \(5\.8\) for every q, the analytic KL/);
     // The reader sees the ✘ row in the executed copy, with the error after it; the row travels in the output's metadata.
     const copy = JSON.parse(fs.readFileSync(result.executed, "utf8"));
-    const outputs: { metadata?: Record<string, unknown> }[] = copy.cells.filter((c: { cell_type: string }) => c.cell_type === "code")[expected.cell - 1].outputs;
+    const outputs: { metadata?: Record<string, unknown> }[] = copy.cells.filter((c: { cell_type: string }) => c.cell_type === "code")[expected.cell - 1]
+      .outputs;
     const rows = outputs.flatMap((o) => (o.metadata?.["vae-workbook/checks"] as { tag: string; title: string; pass: boolean }[] | undefined) ?? []);
-    assert.ok(rows.some((r) => r.tag === "5.8" && !r.pass && /analytic KL/.test(r.title)), "no ✘ row shown");
+    assert.ok(
+      rows.some((r) => r.tag === "5.8" && !r.pass && /analytic KL/.test(r.title)),
+      "no ✘ row shown",
+    );
   });
 
   it("06: the same fault fails (5.10)'s closed-form-vs-grid claims", async () => {

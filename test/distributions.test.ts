@@ -9,16 +9,17 @@
  * checks use a fixed seed and pass within 4 standard errors (a correct implementation
  * fails such a check with probability < 1e-4).
  */
-import { strict as assert } from "assert";
+
+import { strict as assert } from "node:assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
+import { Bernoulli } from "../src/distributions/bernoulli";
+import type { Distribution } from "../src/distributions/distribution";
+import { Independent } from "../src/distributions/independent";
+import { kl, registerKL } from "../src/distributions/kl";
+import { Normal } from "../src/distributions/normal";
 import { ArgumentError } from "../src/errors";
 import { Rng } from "../src/random";
-import { Normal } from "../src/distributions/normal";
-import { Bernoulli } from "../src/distributions/bernoulli";
-import { Independent } from "../src/distributions/independent";
-import { Distribution } from "../src/distributions/distribution";
-import { kl, registerKL } from "../src/distributions/kl";
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const K_SE = 4;
@@ -102,7 +103,10 @@ describe("distributions (tfjs, float32)", function () {
         const sd = Math.sqrt(s2 / (n - 1));
         assert.ok(Math.abs(mean - loc[j]) < (K_SE * sd) / Math.sqrt(n), `mean[${j}] ${mean} vs ${loc[j]}`);
         // SE of a normal sample's std: σ/√(2(n−1)), here 0.07 % of σ.
-        assert.ok(Math.abs(sd - scale[j]) < (K_SE * sd) / Math.sqrt(2 * (n - 1)), `std[${j}] ${sd} vs ${scale[j]} (${(((sd - scale[j]) / scale[j]) * 100).toFixed(3)} %)`);
+        assert.ok(
+          Math.abs(sd - scale[j]) < (K_SE * sd) / Math.sqrt(2 * (n - 1)),
+          `std[${j}] ${sd} vs ${scale[j]} (${(((sd - scale[j]) / scale[j]) * 100).toFixed(3)} %)`,
+        );
       }
     });
 
@@ -122,7 +126,9 @@ describe("distributions (tfjs, float32)", function () {
       const f = (mu: tf.Tensor, sigma: tf.Tensor) => tf.mean(tf.square(new Normal(mu, sigma).rsample([n], seed)));
       const mu0 = 0.7;
       const s0 = 1.3;
-      const [gMu, gSigma] = tf.grads(f)([tf.scalar(mu0), tf.scalar(s0)]).map((g) => g.dataSync()[0]);
+      const [gMu, gSigma] = tf
+        .grads(f)([tf.scalar(mu0), tf.scalar(s0)])
+        .map((g) => g.dataSync()[0]);
       // Independent side 1: the pathwise derivative with the same ε, in float64.
       const eps = arr(tf.div(tf.sub(new Normal(mu0, s0).rsample([n], seed), mu0), s0));
       let dMu = 0;
@@ -177,9 +183,18 @@ describe("distributions (tfjs, float32)", function () {
     });
 
     it("rejects bad parameters with errors naming the argument", () => {
-      assert.throws(() => new Normal([0, 0], [1, 0]), (e: Error) => e instanceof ArgumentError && /scale/.test(e.message) && /positive/.test(e.message));
-      assert.throws(() => new Normal([NaN], [1]), (e: Error) => e instanceof ArgumentError && /loc/.test(e.message));
-      assert.throws(() => new Normal(tf.zeros([3]), tf.ones([4])), (e: Error) => e instanceof ArgumentError && /shape mismatch/.test(e.message));
+      assert.throws(
+        () => new Normal([0, 0], [1, 0]),
+        (e: Error) => e instanceof ArgumentError && /scale/.test(e.message) && /positive/.test(e.message),
+      );
+      assert.throws(
+        () => new Normal([NaN], [1]),
+        (e: Error) => e instanceof ArgumentError && /loc/.test(e.message),
+      );
+      assert.throws(
+        () => new Normal(tf.zeros([3]), tf.ones([4])),
+        (e: Error) => e instanceof ArgumentError && /shape mismatch/.test(e.message),
+      );
       assert.throws(() => new Normal(0, 1).sample([0]), ArgumentError);
       assert.throws(() => new Independent(new Normal(0, 1), 1), ArgumentError);
     });
@@ -228,7 +243,9 @@ describe("distributions (tfjs, float32)", function () {
       });
       // Summed over an event (the VAE's reconstruction term): the same gradient, through Independent.
       const gSum = arr(tf.grad((l: tf.Tensor) => new Independent(new Bernoulli({ logits: l }), 1).logProb(x))(tf.tensor(l0)));
-      gSum.forEach((v, i) => close(v, g[i], `summed d/dl[${i}]`, 1e-6, 1e-7));
+      gSum.forEach((v, i) => {
+        close(v, g[i], `summed d/dl[${i}]`, 1e-6, 1e-7);
+      });
     });
 
     it("an observation is data: logProb has no gradient in the (discrete) value", () => {
@@ -241,7 +258,9 @@ describe("distributions (tfjs, float32)", function () {
       const a = new Bernoulli({ probs: p });
       const b = new Bernoulli({ logits: p.map((v) => Math.log(v / (1 - v))) });
       const x = tf.tensor([1, 0, 1]);
-      arr(a.logProb(x)).forEach((v, i) => close(v, arr(b.logProb(x))[i], `logProb[${i}]`));
+      arr(a.logProb(x)).forEach((v, i) => {
+        close(v, arr(b.logProb(x))[i], `logProb[${i}]`);
+      });
       const s = a.sample([20000], 9);
       p.forEach((pv, j) => {
         const col = arr(tf.gather(s, [j], 1));
@@ -263,7 +282,10 @@ describe("distributions (tfjs, float32)", function () {
     it("needs exactly one of logits or probs; probs must lie in [0, 1]", () => {
       assert.throws(() => new Bernoulli({} as never), ArgumentError);
       assert.throws(() => new Bernoulli({ logits: [0], probs: [0.5] } as never), ArgumentError);
-      assert.throws(() => new Bernoulli({ probs: [1.5] }), (e: Error) => e instanceof ArgumentError && /probs/.test(e.message));
+      assert.throws(
+        () => new Bernoulli({ probs: [1.5] }),
+        (e: Error) => e instanceof ArgumentError && /probs/.test(e.message),
+      );
       assert.throws(() => new Bernoulli({ logits: [Infinity] }), ArgumentError);
     });
   });
@@ -289,13 +311,21 @@ describe("distributions (tfjs, float32)", function () {
     });
 
     it("Independent KL sums over the event; the VAE's KL to N(0, I) is ½Σ(μ² + σ² − 1 − log σ²)", () => {
-      const mu = [[0.5, -0.2], [1, 2]];
-      const sd = [[0.8, 1.1], [0.3, 1]];
+      const mu = [
+        [0.5, -0.2],
+        [1, 2],
+      ];
+      const sd = [
+        [0.8, 1.1],
+        [0.3, 1],
+      ];
       const v = arr(kl(Normal.diagonal(mu, sd), Normal.diagonal(tf.zeros([2]), tf.ones([2]))));
       assert.deepEqual([v.length], [2]);
       mu.forEach((row, i) => {
         let e = 0;
-        row.forEach((m, j) => (e += 0.5 * (m * m + sd[i][j] ** 2 - 1 - Math.log(sd[i][j] ** 2))));
+        row.forEach((m, j) => {
+          e += 0.5 * (m * m + sd[i][j] ** 2 - 1 - Math.log(sd[i][j] ** 2));
+        });
         close(v[i], e, `KL row ${i}`);
       });
     });

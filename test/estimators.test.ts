@@ -16,13 +16,12 @@ import {
   monteCarloMean,
   naiveMonteCarloMarginal,
 } from "../src/estimators";
-import { LinearGaussian, MvNormal64, klMvNormal } from "../src/exact";
+import { klMvNormal, LinearGaussian, MvNormal64 } from "../src/exact";
 import * as linalg from "../src/linalg";
-import { assertArgumentError } from "./support/assert";
 import { Rng } from "../src/random";
+import { assertArgumentError } from "./support/assert";
 
 const SE = 4;
-
 
 function assertWithinSE(estimate: { value: number; stdError: number }, truth: number, msg = ""): void {
   const z = Math.abs(estimate.value - truth) / estimate.stdError;
@@ -95,7 +94,10 @@ describe("estimators (20 random seeded models)", () => {
     const x = model.sample(new Rng(7), 1).x[0];
     const post = model.posterior(x);
     // A deliberately poor q: shifted by 1.5 posterior SDs and twice as wide.
-    const q = MvNormal64.diag(Array.from(post.mean, (m, i) => m + 1.5 * post.std[i]), Array.from(post.std, (s) => 2 * s));
+    const q = MvNormal64.diag(
+      Array.from(post.mean, (m, i) => m + 1.5 * post.std[i]),
+      Array.from(post.std, (s) => 2 * s),
+    );
     const logp = model.logMarginal(x);
     assertWithinSE(iwae(model, x, q, { k: 1, outer: 2000, seed: 1 }), model.elbo(x, q), "IWAE-1");
     const bounds = [1, 10, 100].map((k) => iwae(model, x, q, { k, outer: 400, seed: k }));

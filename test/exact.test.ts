@@ -7,25 +7,25 @@
  * with probability ≈ 6e-5 per comparison).
  */
 import { strict as assert } from "node:assert";
-import { Matrix, determinant, inverse } from "ml-matrix";
-import { assertArgumentError } from "./support/assert";
+import { determinant, inverse, Matrix } from "ml-matrix";
+import { klMonteCarlo, monteCarloMean, naiveMonteCarloMarginal } from "../src/estimators";
 import {
+  accuracy,
   GaussianGenerativeClassifier,
+  gridPosterior,
+  klMvNormal,
   LinearGaussian,
   LogisticRegression,
   MvNormal64,
-  NonlinearToy,
-  TWO_CLASS_TRUTH,
-  accuracy,
-  gridPosterior,
-  klMvNormal,
   makeTwoClassData,
+  NonlinearToy,
   normalizerCost,
   probabilityGrid,
   quadratureLogMarginal,
+  TWO_CLASS_TRUTH,
 } from "../src/exact";
-import { klMonteCarlo, monteCarloMean, naiveMonteCarloMarginal } from "../src/estimators";
 import { Rng } from "../src/random";
+import { assertArgumentError } from "./support/assert";
 
 const REL = 1e-10;
 const SE = 4;
@@ -39,7 +39,6 @@ function assertWithinSE(estimate: { value: number; stdError: number }, truth: nu
   const z = Math.abs(estimate.value - truth) / estimate.stdError;
   assert.ok(z <= SE, `${msg} estimate ${estimate.value} ± ${estimate.stdError} vs ${truth}: ${z.toFixed(2)} SE`);
 }
-
 
 /** A random symmetric positive-definite d×d matrix A Aᵀ + 0.1 I. */
 function randomSpd(rng: Rng, d: number): Matrix {
@@ -86,7 +85,10 @@ describe("MvNormal64", () => {
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) assertRel(LLt.get(i, j), p.cov.get(i, j));
     const eps = [0.3, -1.2, 0.7];
     const z = p.rsample(eps);
-    const expected = p.scaleTril.mmul(Matrix.columnVector(eps)).getColumn(0).map((v, i) => v + p.mean[i]);
+    const expected = p.scaleTril
+      .mmul(Matrix.columnVector(eps))
+      .getColumn(0)
+      .map((v, i) => v + p.mean[i]);
     for (let i = 0; i < 3; i++) assertRel(z[i], expected[i]);
   });
 
@@ -111,7 +113,13 @@ describe("MvNormal64", () => {
 
   it("diag(mean, std) equals the full-covariance constructor", () => {
     const a = MvNormal64.diag([1, -2], [0.5, 2]);
-    const b = new MvNormal64([1, -2], [[0.25, 0], [0, 4]]);
+    const b = new MvNormal64(
+      [1, -2],
+      [
+        [0.25, 0],
+        [0, 4],
+      ],
+    );
     assertRel(a.logProb([0.3, 0.1]), b.logProb([0.3, 0.1]));
     assert.ok(a.isDiagonal);
     assert.deepEqual(Array.from(a.std), [0.5, 2]);
@@ -124,10 +132,50 @@ describe("MvNormal64", () => {
   });
 
   it("rejects bad input with an ArgumentError naming the argument", () => {
-    assertArgumentError(() => new MvNormal64([0, 0], [[1, 2], [2, 1]]), "cov");
-    assertArgumentError(() => new MvNormal64([0, 0], [[1, 0.5], [0, 1]]), "cov");
-    assertArgumentError(() => new MvNormal64([0, NaN], [[1, 0], [0, 1]]), "mean");
-    assertArgumentError(() => new MvNormal64([0, 0], [[1, 0, 0], [0, 1, 0]]), "cov");
+    assertArgumentError(
+      () =>
+        new MvNormal64(
+          [0, 0],
+          [
+            [1, 2],
+            [2, 1],
+          ],
+        ),
+      "cov",
+    );
+    assertArgumentError(
+      () =>
+        new MvNormal64(
+          [0, 0],
+          [
+            [1, 0.5],
+            [0, 1],
+          ],
+        ),
+      "cov",
+    );
+    assertArgumentError(
+      () =>
+        new MvNormal64(
+          [0, NaN],
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ),
+      "mean",
+    );
+    assertArgumentError(
+      () =>
+        new MvNormal64(
+          [0, 0],
+          [
+            [1, 0, 0],
+            [0, 1, 0],
+          ],
+        ),
+      "cov",
+    );
     assertArgumentError(() => MvNormal64.diag([0, 0], [1, 0]), "std");
     assertArgumentError(() => MvNormal64.diag([0, 0], [1]), "std");
     assertArgumentError(() => MvNormal64.standard(2).logProb([1, 2, 3]), "x");
@@ -170,7 +218,9 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
       const mean = Wt.mmul(Ci).mmul(r).getColumn(0);
       const cov = Matrix.eye(model.latentDim).sub(Wt.mmul(Ci).mmul(model.W));
       const post = model.posterior(x);
-      mean.forEach((m, i) => assertRel(post.mean[i], m));
+      mean.forEach((m, i) => {
+        assertRel(post.mean[i], m);
+      });
       for (let i = 0; i < model.latentDim; i++) for (let j = 0; j < model.latentDim; j++) assertRel(post.cov.get(i, j), cov.get(i, j));
     }
   });
@@ -231,7 +281,11 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
       const d = model.latentDim;
       const pack = (m: LinearGaussian) => [...Array.from(m.W.to1DArray()), ...Array.from(m.b), Math.log(m.noiseStd)];
       const unpack = (t: number[]) =>
-        new LinearGaussian({ W: new Matrix(Array.from({ length: D }, (_, i) => t.slice(i * d, (i + 1) * d))), b: t.slice(D * d, D * d + D), noiseStd: Math.exp(t[D * d + D]) });
+        new LinearGaussian({
+          W: new Matrix(Array.from({ length: D }, (_, i) => t.slice(i * d, (i + 1) * d))),
+          b: t.slice(D * d, D * d + D),
+          noiseStd: Math.exp(t[D * d + D]),
+        });
       const theta = pack(other);
       const h = 1e-5;
       theta.forEach((_, k) => {
@@ -285,7 +339,9 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
       const A = ga.model.W.mmul(ga.model.W.transpose());
       const B = mle.W.mmul(mle.W.transpose());
       for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.columns; j++) assert.ok(Math.abs(A.get(i, j) - B.get(i, j)) < 1e-4, "W Wᵀ");
-      mle.b.forEach((v, i) => assert.ok(Math.abs(v - ga.model.b[i]) < 1e-5, "b"));
+      mle.b.forEach((v, i) => {
+        assert.ok(Math.abs(v - ga.model.b[i]) < 1e-5, "b");
+      });
       assert.ok(Math.abs(mle.noiseStd - ga.model.noiseStd) < 1e-5, "σ");
     }
   });
@@ -308,8 +364,29 @@ describe("LinearGaussian: closed forms against independent computations (20 rand
     assertArgumentError(() => m.logLikelihoodOf([]), "data");
     assertArgumentError(() => LinearGaussian.fitClosedForm([], 1), "data");
     assertArgumentError(() => LinearGaussian.fitClosedForm([[1, 2], [3]], 1), "data");
-    assertArgumentError(() => LinearGaussian.fitClosedForm([[1, 2], [3, 4]], 2), "latentDim");
-    assertArgumentError(() => LinearGaussian.fitGradientAscent([[1, 2], [3, 5]], 1, { learningRate: -1 }), "learningRate");
+    assertArgumentError(
+      () =>
+        LinearGaussian.fitClosedForm(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          2,
+        ),
+      "latentDim",
+    );
+    assertArgumentError(
+      () =>
+        LinearGaussian.fitGradientAscent(
+          [
+            [1, 2],
+            [3, 5],
+          ],
+          1,
+          { learningRate: -1 },
+        ),
+      "learningRate",
+    );
   });
 });
 
@@ -331,7 +408,11 @@ describe("quadrature and the nonlinear toy", () => {
         assert.ok(Math.abs(g.posteriorMean[i] - post.mean[i]) < 1e-8, "posterior mean");
         for (let j = 0; j < d; j++) assert.ok(Math.abs(g.posteriorCov.get(i, j) - post.cov.get(i, j)) < 1e-8, "posterior cov");
       }
-      assertRel(g.mass.reduce((a, b) => a + b, 0), 1, 1e-12);
+      assertRel(
+        g.mass.reduce((a, b) => a + b, 0),
+        1,
+        1e-12,
+      );
     }
   });
 
@@ -346,7 +427,11 @@ describe("quadrature and the nonlinear toy", () => {
 
   it("toy (1-D): grid log marginal matches prior-sampling Monte Carlo; posterior is symmetric for x₂ = 0", () => {
     const toy = new NonlinearToy({ latentDim: 1 });
-    for (const x of [[1, 0], [0.5, 0.3], [2, -0.8]]) {
+    for (const x of [
+      [1, 0],
+      [0.5, 0.3],
+      [2, -0.8],
+    ]) {
       const g = gridPosterior(toy, x, { pointsPerDim: 801, extent: 8 });
       assertWithinSE(naiveMonteCarloMarginal(toy, x, { n: 20000, seed: 1 }).marginal, Math.exp(g.logMarginal), `x=${x}`);
     }
@@ -423,7 +508,9 @@ describe("two-class data: generative vs discriminative classifiers", () => {
       g[1] += r * x[0];
       g[2] += r * x[1];
     });
-    g.forEach((v) => assert.ok(Math.abs(v) < 1e-6, `gradient ${g}`));
+    g.forEach((v) => {
+      assert.ok(Math.abs(v) < 1e-6, `gradient ${g}`);
+    });
     const best = lr.conditionalLogLikelihood(train.x, train.y);
     const rng = new Rng(6);
     for (let k = 0; k < 5; k++) {
@@ -451,7 +538,17 @@ describe("two-class data: generative vs discriminative classifiers", () => {
 
   it("rejects bad input with an ArgumentError naming the argument", () => {
     assertArgumentError(() => GaussianGenerativeClassifier.fit(train.x, train.y.slice(1)), "y");
-    assertArgumentError(() => GaussianGenerativeClassifier.fit([[0, 0], [1, 1]], [0, 2]), "y");
+    assertArgumentError(
+      () =>
+        GaussianGenerativeClassifier.fit(
+          [
+            [0, 0],
+            [1, 1],
+          ],
+          [0, 2],
+        ),
+      "y",
+    );
     assertArgumentError(() => LogisticRegression.fit([], []), "x");
     assertArgumentError(() => LogisticRegression.fit([[0, NaN]], [1]), "x");
     assertArgumentError(() => probabilityGrid(LogisticRegression.fit(train.x, train.y), { xRange: [1, 0] }), "xRange");

@@ -4,7 +4,7 @@
  * interpolated crossings are exact, so they are compared to the analytic line to
  * float64 round-off (1e-12 absolute on O(1) coordinates).
  */
-import { strict as assert } from "assert";
+import { strict as assert } from "node:assert";
 import { ArgumentError } from "../src/errors";
 import { heatmapCells, levelCrossings } from "../src/figures";
 
@@ -65,11 +65,22 @@ describe("figures", () => {
 
     it("finds a circle to within the interpolation error of the grid", () => {
       const xs = linspace(-2, 2, 201);
-      const pts = levelCrossings(xs, xs, gridValues(xs, xs, (x, y) => x * x + y * y), 1);
+      const pts = levelCrossings(
+        xs,
+        xs,
+        gridValues(xs, xs, (x, y) => x * x + y * y),
+        1,
+      );
       // Linear interpolation of r² between points h = 0.02 apart errs by at most h²/4 in r².
       for (const p of pts) assert.ok(Math.abs(p.x * p.x + p.y * p.y - 1) <= 0.02 ** 2 / 4 + 1e-12);
       // Every quadrant is covered.
-      for (const [sx, sy] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) assert.ok(pts.some((p) => p.x * sx > 0.5 && p.y * sy > 0.5));
+      for (const [sx, sy] of [
+        [1, 1],
+        [1, -1],
+        [-1, 1],
+        [-1, -1],
+      ])
+        assert.ok(pts.some((p) => p.x * sx > 0.5 && p.y * sy > 0.5));
     });
 
     it("returns nothing when the level is not crossed", () => {

@@ -109,7 +109,9 @@ describe("ELBO gradients (20 random seeded models)", () => {
     const draws = gradientSamples(model, x, params, "score-function", { n: 50, seed: 9 });
     const est = scoreFunctionGradient(model, x, params, { n: 50, seed: 9 });
     const s = summarizeGradients(draws);
-    s.mean.forEach((v, j) => assert.equal(v, est.mean[j]));
+    s.mean.forEach((v, j) => {
+      assert.equal(v, est.mean[j]);
+    });
     assert.deepEqual(gradientLabels(2), ["mu[0]", "mu[1]", "logStd[0]", "logStd[1]"]);
   });
 

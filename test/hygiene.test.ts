@@ -32,15 +32,27 @@ describe("source notebooks are clean", () => {
       assert.ok(nb.nbformat_minor >= 5, "cell ids need nbformat 4.5");
       assert.deepEqual(nb.metadata.kernelspec, { display_name: "TypeScript", language: "typescript", name: "tslab" });
       const ids = new Set<string>();
-      nb.cells.forEach((cell: any, i: number) => {
-        assert.ok(typeof cell.id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(cell.id), `cell ${i}: bad id`);
-        assert.ok(!ids.has(cell.id), `cell ${i}: duplicate id ${cell.id}`);
-        ids.add(cell.id);
-        if (cell.cell_type === "code") {
-          assert.deepEqual(cell.outputs, [], `cell ${i} has outputs`);
-          assert.equal(cell.execution_count, null, `cell ${i} has an execution count`);
-        }
-      });
+      nb.cells.forEach(
+        (
+          cell: {
+            id: unknown;
+            cell_type: string;
+            outputs?: unknown[];
+            execution_count?: unknown;
+            metadata?: Record<string, unknown>;
+            source: string | string[];
+          },
+          i: number,
+        ) => {
+          assert.ok(typeof cell.id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(cell.id), `cell ${i}: bad id`);
+          assert.ok(!ids.has(cell.id), `cell ${i}: duplicate id ${cell.id}`);
+          ids.add(cell.id);
+          if (cell.cell_type === "code") {
+            assert.deepEqual(cell.outputs, [], `cell ${i} has outputs`);
+            assert.equal(cell.execution_count, null, `cell ${i} has an execution count`);
+          }
+        },
+      );
       const text = fs.readFileSync(file, "utf8");
       assert.ok(!text.includes(paths.root), "notebook mentions this machine's absolute path");
     });

@@ -15,10 +15,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { paths } from "../scripts/paths";
 import { startLab } from "../scripts/lab-server";
-import { dragSlider } from "./support/plotly";
 import { blockOutsideLoopback, plotlyState, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
+import { paths } from "../scripts/paths";
+import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
 /** Notebooks a reader re-runs here, by number; a number with no notebook yet is skipped. */

@@ -4,8 +4,8 @@
  * happens.
  */
 import { strict as assert } from "node:assert";
-import { paths } from "../scripts/paths";
 import { startLab } from "../scripts/lab-server";
+import { paths } from "../scripts/paths";
 
 describe("npm run lab", function () {
   this.timeout(120 * 1000);

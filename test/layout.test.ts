@@ -80,7 +80,8 @@ describe("the library's layout", () => {
   });
 
   it("library code outside src/platform and src/browser uses no Node-only API", () => {
-    const nodeOnly = /\b(process\.|require\(|Buffer\b|setImmediate\b|__dirname\b)|^import (?!type\b)[^;]*from "(node:)?(fs|path|os|crypto|zlib|child_process)"/m;
+    const nodeOnly =
+      /\b(process\.|require\(|Buffer\b|setImmediate\b|__dirname\b)|^import (?!type\b)[^;]*from "(node:)?(fs|path|os|crypto|zlib|child_process)"/m;
     const offenders = files
       .filter((f) => !["platform", "browser"].includes(room(f)))
       .filter((f) => nodeOnly.test(fs.readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")))

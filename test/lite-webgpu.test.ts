@@ -25,8 +25,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { liteDirs } from "../scripts/build-lite";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
-import { serveStatic, type StaticServer } from "../scripts/serve";
-import { builtLite } from "./support/lite-site";
+import { type StaticServer, serveStatic } from "../scripts/serve";
+import { builtLite, checkRowsInPage, exposeJupyterApp } from "./support/lite-site";
 
 /**
  * 08 made short, as a reader edits cells before Run All (SwiftShader takes seconds of CPU for
@@ -35,11 +35,18 @@ import { builtLite } from "./support/lite-site";
  * steps instead of 1008), 200 images mapped into its latent plane, the IWAE ladder up to
  * k = 50 on 20 images, the ELBO identity on 200, and failing claims shown without stopping.
  */
-const firstImages = (set: string, n: number) => `{ ...${set}, n: ${n}, images: ${set}.images.subarray(0, ${n} * 784), labels: ${set}.labels.subarray(0, ${n}) }`;
+const firstImages = (set: string, n: number) =>
+  `{ ...${set}, n: ${n}, images: ${set}.images.subarray(0, ${n} * 784), labels: ${set}.labels.subarray(0, ${n}) }`;
 const SHORT_08: { find: string; replace: string }[] = [
-  { find: "checkEvery,\n} from \"vae-workbook\";", replace: "checkEvery, setStrictChecks,\n} from \"vae-workbook\";\nsetStrictChecks(false); // a short run: show ✘ rows and go on" },
+  {
+    find: 'checkEvery,\n} from "vae-workbook";',
+    replace: 'checkEvery, setStrictChecks,\n} from "vae-workbook";\nsetStrictChecks(false); // a short run: show ✘ rows and go on',
+  },
   { find: "const EPOCHS = 10;", replace: "const EPOCHS = 3;" },
-  { find: "const result = await trainVae(train, test, {", replace: `const result = await trainVae(${firstImages("train", 256)}, ${firstImages("test", 200)}, {` },
+  {
+    find: "const result = await trainVae(train, test, {",
+    replace: `const result = await trainVae(${firstImages("train", 256)}, ${firstImages("test", 200)}, {`,
+  },
   { find: "const small = await trainVae(train, null, {", replace: `const small = await trainVae(${firstImages("train", 256)}, null, {` },
   { find: "epochs: 6, batchSize: 128,", replace: "epochs: 1, batchSize: 128," },
   { find: "const nMap = 1000;", replace: "const nMap = 200;" },
@@ -116,6 +123,7 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
     contexts.push(context);
     await blockOutsideLoopback(context, blocked);
     const page = await context.newPage();
+    await exposeJupyterApp(page);
     page.on("pageerror", (e) => pageErrors.push(e.message));
     return page;
   }
@@ -136,17 +144,15 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
       assert.deepEqual(bad, [], `${name} on ${backend}: code cell ${i + 1} (${c.source}) shows an error: ${c.text.slice(0, 400)}`);
     });
     const backendLine = /tfjs backend: [^\n（]*/.exec(cells.map((c) => c.text).join("\n"))?.[0].trim() ?? "";
-    const rows = await page.$$eval(`${notebookPanel} tr[data-tag]`, (trs) =>
-      trs.map((tr) => ({
-        tag: tr.getAttribute("data-tag")!,
-        title: tr.querySelectorAll("td")[1]?.textContent ?? "",
-        shownCase: /^(?:closest|failing) case: ([^;]*);/.exec(tr.querySelectorAll("td")[6]?.textContent ?? "")?.[1] ?? null,
-        lhs: Number(tr.getAttribute("data-lhs")),
-        rhs: Number(tr.getAttribute("data-rhs")),
-        pass: tr.classList.contains("pass"),
-        float32: /float32/.test(tr.textContent ?? ""),
-      })),
-    );
+    const rows: Row[] = (await checkRowsInPage(page)).map((r) => ({
+      tag: r.tag,
+      title: r.title,
+      shownCase: /^(?:closest|failing) case: ([^;]*);/.exec(r.method)?.[1] ?? null,
+      lhs: Number(r.lhs),
+      rhs: Number(r.rhs),
+      pass: r.pass === true,
+      float32: /float32/.test(`${r.tolerance} ${r.method}`),
+    }));
     const tables = await page.$$eval(`${notebookPanel} table.workbook-table`, (ts) =>
       ts.map((t) => ({
         head: Array.from(t.querySelectorAll("thead th")).map((th) => th.textContent ?? ""),
@@ -161,7 +167,11 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
   /** Replaces `find` (in exactly one code cell) with `replace`, typing the cell's new text as a reader would. */
   async function editCell(page: Page, find: string, replace: string): Promise<void> {
     const sources = await page.$$eval(`${notebookPanel} .jp-CodeCell`, (cells) =>
-      cells.map((cell) => Array.from(cell.querySelectorAll(".cm-line")).map((l) => l.textContent).join("\n")),
+      cells.map((cell) =>
+        Array.from(cell.querySelectorAll(".cm-line"))
+          .map((l) => l.textContent)
+          .join("\n"),
+      ),
     );
     const hits = sources.flatMap((s, i) => (s.includes(find) ? [i] : []));
     assert.equal(hits.length, 1, `the edit "${find}" matches ${hits.length} code cells of the notebook, not one`);
@@ -182,8 +192,18 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
    * closest case, which round-off may pick differently: its sides are compared when both
    * runs show the same case (the tables hold every case's numbers).
    */
-  function assertSameNumbers(name: string, wasm: Run, gpu: Run, tolerance: (row: Row) => number, tableTolerance: number): { worstRow: number; worstTable: number } {
-    assert.deepEqual(gpu.rows.map((r) => `(${r.tag}) ${r.title}`), wasm.rows.map((r) => `(${r.tag}) ${r.title}`), `${name}: the ledger rows differ`);
+  function assertSameNumbers(
+    name: string,
+    wasm: Run,
+    gpu: Run,
+    tolerance: (row: Row) => number,
+    tableTolerance: number,
+  ): { worstRow: number; worstTable: number } {
+    assert.deepEqual(
+      gpu.rows.map((r) => `(${r.tag}) ${r.title}`),
+      wasm.rows.map((r) => `(${r.tag}) ${r.title}`),
+      `${name}: the ledger rows differ`,
+    );
     let worstRow = 0;
     gpu.rows.forEach((r, i) => {
       const w = wasm.rows[i];
@@ -192,7 +212,10 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
       for (const side of ["lhs", "rhs"] as const) {
         const d = relativeDifference(r[side], w[side]);
         worstRow = Math.max(worstRow, d);
-        assert.ok(d <= tolerance(r), `${name}: (${r.tag}) ${r.title}, ${side}: WebGPU ${r[side]}, WebAssembly ${w[side]} (relative difference ${d.toExponential(1)} > ${tolerance(r)})`);
+        assert.ok(
+          d <= tolerance(r),
+          `${name}: (${r.tag}) ${r.title}, ${side}: WebGPU ${r[side]}, WebAssembly ${w[side]} (relative difference ${d.toExponential(1)} > ${tolerance(r)})`,
+        );
       }
     });
     let worstTable = 0;
@@ -260,8 +283,10 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
     assert.ok(float32Rows > 0, "07 has no float32 rows: nothing of it ran on WebGPU");
     // float64 code is the same code in the same browser: bit for bit.
     const { worstRow, worstTable } = assertSameNumbers("07", wasm07, gpu, (r) => (r.float32 ? FLOAT32_ONE_PASS : 0), FLOAT32_ONE_PASS);
-    console.log(`      07: ${gpu.rows.length} ledger rows ✔ on both (${float32Rows} float32); worst relative difference: rows ${worstRow.toExponential(1)}, tables ${worstTable.toExponential(1)}; ` +
-      `Run All ${wasm07.seconds.toFixed(1)} s on WebAssembly, ${gpu.seconds.toFixed(1)} s on WebGPU (SwiftShader)`);
+    console.log(
+      `      07: ${gpu.rows.length} ledger rows ✔ on both (${float32Rows} float32); worst relative difference: rows ${worstRow.toExponential(1)}, tables ${worstTable.toExponential(1)}; ` +
+        `Run All ${wasm07.seconds.toFixed(1)} s on WebAssembly, ${gpu.seconds.toFixed(1)} s on WebGPU (SwiftShader)`,
+    );
   });
 
   it("08, short: every cell runs on WebGPU, each row has WebAssembly's verdict and numbers within float32 tolerance", async () => {
@@ -276,9 +301,11 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
     const fullRunOnly = /ever more slowly|keep the digit|cluster in the latent plane|pairing with the ELBO/;
     for (const r of failing) assert.match(r.title, fullRunOnly, `08 (short): (${r.tag}) ${r.title} shows ✘ on both backends`);
     const final = (run: Run) => run.tables.flatMap((t) => t.rows).find((r) => r[0] === "final test −ELBO (nats)")?.[1];
-    console.log(`      08 (short): ${gpu.rows.length} rows, ${passing} ✔ on both, ✘ on both after a short run: ${failing.map((r) => `"${r.title}"`).join(", ")}; ` +
-      `worst relative difference: rows ${worstRow.toExponential(1)}, tables ${worstTable.toExponential(1)}; ` +
-      `final test −ELBO ${final(gpu)} (WebGPU) vs ${final(wasm08)} (WebAssembly); Run All ${wasm08.seconds.toFixed(1)} s on WebAssembly, ${gpu.seconds.toFixed(1)} s on WebGPU`);
+    console.log(
+      `      08 (short): ${gpu.rows.length} rows, ${passing} ✔ on both, ✘ on both after a short run: ${failing.map((r) => `"${r.title}"`).join(", ")}; ` +
+        `worst relative difference: rows ${worstRow.toExponential(1)}, tables ${worstTable.toExponential(1)}; ` +
+        `final test −ELBO ${final(gpu)} (WebGPU) vs ${final(wasm08)} (WebAssembly); Run All ${wasm08.seconds.toFixed(1)} s on WebAssembly, ${gpu.seconds.toFixed(1)} s on WebGPU`,
+    );
   });
 
   it("no request left the site, and the pages threw nothing", () => {

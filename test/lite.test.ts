@@ -26,7 +26,15 @@ import { listNotebooks } from "../scripts/workbook";
 import { CHECKS_METADATA } from "../src/judge";
 import { loadDefaultDigits } from "../src/vae/data";
 import { executedByTslab } from "./support/executed";
-import { appendAndRun as appendCellAndRun, builtLite, isErrorOutput, openNotebook } from "./support/lite-site";
+import {
+  appendAndRun as appendCellAndRun,
+  builtLite,
+  type CheckJson,
+  checkRowsInPage,
+  exposeJupyterApp,
+  isErrorOutput,
+  openNotebook,
+} from "./support/lite-site";
 import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
@@ -36,19 +44,20 @@ interface CheckValues {
   lhs: number;
   rhs: number;
   pass: boolean;
-  /** A checked claim computed in float32 by tfjs (its tolerance or method says float32): the digits depend on the backend. */
-  float32: boolean;
+  /**
+   * Its digits depend on where it ran: a claim computed in float32 by tfjs (its tolerance or
+   * method says float32: the backend's digits) or a side measured on the machine (a speed: its
+   * method says "measured").
+   */
+  machineDigits: boolean;
 }
-
-/** A row as `show.ledger` sends it in its output's metadata (src/judge.ts; non-finite numbers as strings). */
-type CheckJson = { tag: string; lhs: number | string; rhs: number | string; pass: boolean; method: string; tolerance: string };
 
 const checkValues = (r: CheckJson): CheckValues => ({
   tag: r.tag,
   lhs: Number(r.lhs),
   rhs: Number(r.rhs),
   pass: r.pass === true,
-  float32: /float32/.test(`${r.tolerance} ${r.method}`),
+  machineDigits: /float32|measured/.test(`${r.tolerance} ${r.method}`),
 });
 
 type Output = { data?: Record<string, string | string[]>; metadata?: Record<string, unknown> };
@@ -70,35 +79,9 @@ function htmlOutputs(executedFile: string): string {
     .join("\n");
 }
 
-/**
- * JupyterLite's page config can expose its application object as window.jupyterapp
- * (exposeAppInBrowser, as JupyterLab's own UI tests use it). The test asks for it by
- * amending the site's jupyter-lite.json on its way to the page; the site stays as built.
- */
-async function exposeJupyterApp(page: Page): Promise<void> {
-  await page.route("**/jupyter-lite.json", async (route) => {
-    const response = await route.fetch();
-    if (!response.ok()) return route.fulfill({ response });
-    const json = await response.json();
-    json["jupyter-config-data"] = { ...json["jupyter-config-data"], exposeAppInBrowser: "true" };
-    return route.fulfill({ response, json });
-  });
-}
-
 /** The checked rows the open notebook shows, in order, from its outputs' metadata in the notebook model. */
 async function checkRowsInBrowser(page: Page): Promise<CheckValues[]> {
-  const rows = await page.evaluate((key) => {
-    type OutputModel = { metadata: Record<string, unknown> };
-    type CellModel = { type: string; outputs?: { length: number; get(i: number): OutputModel } };
-    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { model: { cells: Iterable<CellModel> } } } } } }).jupyterapp;
-    const found: unknown[] = [];
-    for (const cell of app.shell.currentWidget.content.model.cells) {
-      if (cell.type !== "code" || !cell.outputs) continue;
-      for (let i = 0; i < cell.outputs.length; i++) found.push(...((cell.outputs.get(i).metadata[key] as unknown[] | undefined) ?? []));
-    }
-    return found;
-  }, CHECKS_METADATA);
-  return (rows as CheckJson[]).map(checkValues);
+  return (await checkRowsInPage(page)).map(checkValues);
 }
 
 /** A number in a two-column table row whose label matches, from an executed notebook's HTML. */
@@ -189,8 +172,8 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
           "the ledger rows differ from tslab's",
         );
         shown.forEach((r, i) => {
-          // A claim computed in float32 by tfjs (07's autodiff) was checked ✔ above; its digits are the backend's.
-          if (r.float32 || expected[i].float32) return;
+          // A claim in float32 (07's autodiff) or a measured speed (03) was checked ✔ above; its digits are the machine's.
+          if (r.machineDigits || expected[i].machineDigits) return;
           for (const side of ["lhs", "rhs"] as const) {
             const [a, b] = [r[side], expected[i][side]];
             const d = relativeDifference(a, b);

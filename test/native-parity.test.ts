@@ -7,7 +7,7 @@
  * Skips when tfjs-node does not load here, so `npm test` never fails for want of it.
  */
 import { strict as assert } from "node:assert";
-import { compareProbes, ParityRow, ProbeResult, runProbe } from "../scripts/native-parity-probe";
+import { compareProbes, type ParityRow, type ProbeResult, runProbe } from "../scripts/native-parity-probe";
 
 describe("native TensorFlow backend parity with wasm", function () {
   this.timeout(180_000);
@@ -56,7 +56,10 @@ describe("native TensorFlow backend parity with wasm", function () {
     const graph = native.graph;
     assert.ok(graph && "rows" in graph, `no graph step: ${graph && "unavailable" in graph ? graph.unavailable : "not tried"}`);
     assert.equal(graph.rows.length, 1 + 10 + 21, "the losses, 10 weights (5 layers), Adam's step count and 10 + 10 moments");
-    assert.deepEqual(graph.rows.filter((r) => !r.ok).map((r) => `${r.name}: max|Δ| ${r.maxAbsDiff.toExponential(2)} > ${r.bound.toExponential(2)}`), []);
+    assert.deepEqual(
+      graph.rows.filter((r) => !r.ok).map((r) => `${r.name}: max|Δ| ${r.maxAbsDiff.toExponential(2)} > ${r.bound.toExponential(2)}`),
+      [],
+    );
   });
 
   it("the step lowers the negative ELBO on both backends", () => {

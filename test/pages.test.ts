@@ -16,12 +16,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
 import { paths, venvPython } from "../scripts/paths";
 import { computeLedger, publishDirs, writeIndex, writeLedgerJson } from "../scripts/publish";
 import { describeError, executeNotebook, listNotebooks, outDirs } from "../scripts/workbook";
-import { dragSlider, sliderFigure } from "./support/plotly";
 import { plotlyBundle, plotlyFigureHtml, scriptHashMetadata } from "../src/plots/plotly";
-import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
+import { dragSlider, sliderFigure } from "./support/plotly";
 
 const mtime = (f: string) => fs.statSync(f).mtimeMs;
 const exporterFiles = [
@@ -61,7 +61,7 @@ interface PageReport {
 }
 
 /** Opens a file page with every non-file request aborted and recorded. */
-export async function openOffline(context: BrowserContext, file: string): Promise<{ page: Page; report: PageReport }> {
+async function openOffline(context: BrowserContext, file: string): Promise<{ page: Page; report: PageReport }> {
   const report: PageReport = { requests: [], blocked: [], failed: [], consoleErrors: [], pageErrors: [] };
   const page = await context.newPage();
   await page.route("**/*", (route) => {
@@ -161,13 +161,22 @@ describe("exported pages work offline in Chromium", function () {
       const links = await page.locator("ol.notebooks li").allTextContents();
       assert.equal(links.length, notebooks.length);
       const hrefs = await page.locator("ol.notebooks a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
-      assert.deepEqual(hrefs, notebooks.map((nb) => `${path.basename(nb, ".ipynb")}.html`));
+      assert.deepEqual(
+        hrefs,
+        notebooks.map((nb) => `${path.basename(nb, ".ipynb")}.html`),
+      );
       for (const href of hrefs) assert.ok(fs.existsSync(path.join(publishDirs.html, href!)), `${href} missing`);
       const ledger = JSON.parse(fs.readFileSync(publishDirs.ledger, "utf8")) as { rows: { tag: string; pass: boolean }[] };
       const tags = await page.locator("table.ledger td.tag").allTextContents();
-      assert.deepEqual(tags, ledger.rows.map((r) => `(${r.tag})`));
+      assert.deepEqual(
+        tags,
+        ledger.rows.map((r) => `(${r.tag})`),
+      );
       const marks = await page.locator("table.ledger td.mark").allTextContents();
-      assert.deepEqual(marks.map((m) => m.includes("pass")), ledger.rows.map((r) => r.pass));
+      assert.deepEqual(
+        marks.map((m) => m.includes("pass")),
+        ledger.rows.map((r) => r.pass),
+      );
       assert.deepEqual(report.blocked, []);
       assert.deepEqual(report.failed, []);
       assert.deepEqual(report.consoleErrors, []);
@@ -186,8 +195,8 @@ describe("exported pages work offline in Chromium", function () {
       // The article's shape: title, createdAt (a date), categories and tags as lists.
       assert.match(m![1], /^title: ".+"$/m);
       assert.match(m![1], /^createdAt: \d{4}-\d{2}-\d{2}$/m);
-      assert.match(m![1], /^categories:\n(  - .+\n?)+/m);
-      assert.match(m![1], /^tags:\n(  - .+\n?)+/m);
+      assert.match(m![1], /^categories:\n( {2}- .+\n?)+/m);
+      assert.match(m![1], /^tags:\n( {2}- .+\n?)+/m);
       // Then the link to the notebook in the browser edition, where build/ puts it.
       assert.equal(text.slice(m![0].length).split("\n")[0], `[▶ 在浏览器中运行 / Run in your browser](../lite/lab/index.html?path=${path.basename(notebook)})`);
       const source = JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { cell_type: string; source: string | string[] }[] };
@@ -209,14 +218,19 @@ describe("exported pages work offline in Chromium", function () {
     try {
       const render = spawnSync(
         venvPython(),
-        ["-c", [
-          "import sys, os, mistune",
-          "md = mistune.create_markdown(escape=False, plugins=['table', 'strikethrough'])",
-          "for src in sys.argv[2:]:",
-          "    text = open(src, encoding='utf-8').read().split('---\\n', 2)[2]",
-          "    out = os.path.join(sys.argv[1], os.path.basename(src)[:-3] + '.html')",
-          "    open(out, 'w', encoding='utf-8').write('<!DOCTYPE html><meta charset=\"utf-8\"><body>' + md(text))",
-        ].join("\n"), dir, ...notebooks.map((nb) => path.join(publishDirs.blog, `${path.basename(nb, ".ipynb")}.md`))],
+        [
+          "-c",
+          [
+            "import sys, os, mistune",
+            "md = mistune.create_markdown(escape=False, plugins=['table', 'strikethrough'])",
+            "for src in sys.argv[2:]:",
+            "    text = open(src, encoding='utf-8').read().split('---\\n', 2)[2]",
+            "    out = os.path.join(sys.argv[1], os.path.basename(src)[:-3] + '.html')",
+            "    open(out, 'w', encoding='utf-8').write('<!DOCTYPE html><meta charset=\"utf-8\"><body>' + md(text))",
+          ].join("\n"),
+          dir,
+          ...notebooks.map((nb) => path.join(publishDirs.blog, `${path.basename(nb, ".ipynb")}.md`)),
+        ],
         { encoding: "utf8" },
       );
       assert.equal(render.status, 0, render.stderr);
@@ -226,10 +240,14 @@ describe("exported pages work offline in Chromium", function () {
         try {
           const graphs = await waitForPlotly(page);
           const broken = await page.evaluate(() =>
-            Array.from(document.images).filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src.slice(0, 40)),
+            Array.from(document.images)
+              .filter((i) => !i.complete || i.naturalWidth === 0)
+              .map((i) => i.src.slice(0, 40)),
           );
           assert.deepEqual(broken, [], `${name}.md: images that do not load`);
-          const executed = JSON.parse(fs.readFileSync(path.join(outDirs.notebooks, `${name}.ipynb`), "utf8")) as { cells: { outputs?: { data?: Record<string, unknown> }[] }[] };
+          const executed = JSON.parse(fs.readFileSync(path.join(outDirs.notebooks, `${name}.ipynb`), "utf8")) as {
+            cells: { outputs?: { data?: Record<string, unknown> }[] }[];
+          };
           const figures = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && ("image/svg+xml" in o.data || "image/png" in o.data)).length;
           assert.equal(await page.locator("img.nb-figure").count(), figures, `${name}.md: figures`);
           for (let i = 0; i < graphs; i++) {
@@ -254,8 +272,13 @@ describe("exported pages work offline in Chromium", function () {
       const bundle = plotlyBundle();
       const { figure, script } = sliderFigure();
       const drawn = plotlyFigureHtml(figure, { script: `${script}\ngd.setAttribute("data-figure-script", "ran");` });
-      const hostile = '<table><tr><td>a value</td></tr></table><script>window.injected = "script";</script><img alt="x" src="data:," onerror="window.injected = \'handler\'">';
-      const output = (html: string, metadata: Record<string, unknown>) => ({ output_type: "display_data", data: { "text/html": html, "text/plain": "[html]" }, metadata });
+      const hostile =
+        '<table><tr><td>a value</td></tr></table><script>window.injected = "script";</script><img alt="x" src="data:," onerror="window.injected = \'handler\'">';
+      const output = (html: string, metadata: Record<string, unknown>) => ({
+        output_type: "display_data",
+        data: { "text/html": html, "text/plain": "[html]" },
+        metadata,
+      });
       const cell = (id: string, outputs: unknown[]) => ({ cell_type: "code", id, metadata: {}, execution_count: 1, source: "show()", outputs });
       const nb = {
         cells: [
@@ -288,13 +311,18 @@ describe("exported pages work offline in Chromium", function () {
         assert.equal(await page.evaluate(() => (window as unknown as { injected?: string }).injected), undefined, "an output's script or handler ran");
         assert.deepEqual([...report.blocked, ...report.failed, ...report.pageErrors], []);
         // Exactly the two blocked pieces are reported, as the policy's violations.
-        const violations = report.consoleErrors.map((e) => /^Executing inline (script|event handler) violates the following Content Security Policy directive 'script-src /.exec(e)?.[1] ?? e);
+        const violations = report.consoleErrors.map(
+          (e) => /^Executing inline (script|event handler) violates the following Content Security Policy directive 'script-src /.exec(e)?.[1] ?? e,
+        );
         assert.deepEqual(violations.sort(), ["event handler", "script"]);
       } finally {
         await page.close();
       }
       // The index page runs nothing at all.
-      assert.match(fs.readFileSync(path.join(publishDirs.html, "index.html"), "utf8"), /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';/);
+      assert.match(
+        fs.readFileSync(path.join(publishDirs.html, "index.html"), "utf8"),
+        /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -306,11 +334,18 @@ describe("exported pages work offline in Chromium", function () {
       const file = pages.get(name)!;
       const html = fs.readFileSync(file, "utf8");
       // Links in the prose may point anywhere; what loads by itself may not.
-      assert.doesNotMatch(html, /<(script|img|iframe|link|source|video|audio|embed|object)\b[^>]*\s(src|href|data)\s*=\s*["']?\s*(https?:|file:|\/\/)/i, "the page loads from a network or file:// URL");
+      assert.doesNotMatch(
+        html,
+        /<(script|img|iframe|link|source|video|audio|embed|object)\b[^>]*\s(src|href|data)\s*=\s*["']?\s*(https?:|file:|\/\/)/i,
+        "the page loads from a network or file:// URL",
+      );
       assert.doesNotMatch(html, /url\(\s*["']?(https?:|file:|\/\/)/i, "the page's CSS loads from a network or file:// URL");
       assert.doesNotMatch(html, /require\.min\.js|text\/x-mathjax-config|MathJax\.Hub\.Config/, "require.js or MathJax left in the page");
       // "Run in your browser": the notebook in the browser edition, where build/ puts it beside html/.
-      assert.match(html, new RegExp(`<a class="workbook-run-in-browser" href="\\.\\./lite/lab/index\\.html\\?path=${path.basename(notebook).replace(/\./g, "\\.")}">`));
+      assert.match(
+        html,
+        new RegExp(`<a class="workbook-run-in-browser" href="\\.\\./lite/lab/index\\.html\\?path=${path.basename(notebook).replace(/\./g, "\\.")}">`),
+      );
 
       const { page, report } = await openOffline(context, file);
       try {
@@ -319,13 +354,19 @@ describe("exported pages work offline in Chromium", function () {
 
         // Math: KaTeX output present, no raw TeX delimiters, no KaTeX error.
         const source = JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { cell_type: string; source: string | string[] }[] };
-        const markdown = source.cells.filter((c) => c.cell_type === "markdown").map((c) => [c.source].flat().join("")).join("\n");
+        const markdown = source.cells
+          .filter((c) => c.cell_type === "markdown")
+          .map((c) => [c.source].flat().join(""))
+          .join("\n");
         const math = await page.evaluate(() => {
           const prose = Array.from(document.querySelectorAll(".jp-RenderedMarkdown, .jp-RenderedHTMLCommon:not(.jp-RenderedHTML)"));
+          // innerText, not textContent: the text as rendered, without scripts' or KaTeX's hidden TeX source.
+          // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is checked.
           const text = prose.map((e) => (e as HTMLElement).innerText).join("\n");
           return {
             katex: document.querySelectorAll(".katex").length,
             errors: Array.from(document.querySelectorAll(".katex-error")).map((e) => e.getAttribute("title") ?? e.textContent),
+            // biome-ignore lint/performance/useDomNodeTextContent: as above, the rendered text.
             rawDisplay: document.body.innerText.includes("$$"),
             rawInline: (text.match(/\$[^$\s][^$\n]{0,80}\$/g) ?? []).slice(0, 3),
           };
@@ -343,13 +384,15 @@ describe("exported pages work offline in Chromium", function () {
             const i = img as HTMLImageElement;
             const r = i.getBoundingClientRect();
             count++;
-            if (!i.complete || i.naturalWidth === 0 || r.width < 10 || r.height < 10) out.push(`img ${i.src.slice(0, 40)} ${i.naturalWidth}x${i.naturalHeight} shown ${r.width}x${r.height}`);
+            if (!i.complete || i.naturalWidth === 0 || r.width < 10 || r.height < 10)
+              out.push(`img ${i.src.slice(0, 40)} ${i.naturalWidth}x${i.naturalHeight} shown ${r.width}x${r.height}`);
           }
           for (const svg of Array.from(document.querySelectorAll(".jp-OutputArea-output svg"))) {
             if (svg.closest(".js-plotly-plot")) continue; // checked as a whole below
             const r = svg.getBoundingClientRect();
             count++;
-            if (r.width < 10 || r.height < 10 || svg.querySelectorAll("path, rect, circle, text, image, line").length === 0) out.push(`svg ${r.width}x${r.height}`);
+            if (r.width < 10 || r.height < 10 || svg.querySelectorAll("path, rect, circle, text, image, line").length === 0)
+              out.push(`svg ${r.width}x${r.height}`);
           }
           for (const gd of Array.from(document.querySelectorAll(".js-plotly-plot"))) {
             const r = gd.getBoundingClientRect();
@@ -365,7 +408,10 @@ describe("exported pages work offline in Chromium", function () {
 
         // CJK: the Chinese prose is drawn with a CJK font, not boxes.
         const fonts = await fontsForChinese(context, page);
-        assert.ok(fonts.some((f) => /CJK|Han|Hei|PingFang|YaHei|Noto Sans SC|WenQuanYi|Droid Sans Fallback/i.test(f)), `Chinese text drawn with: ${fonts.join(", ") || "nothing"}`);
+        assert.ok(
+          fonts.some((f) => /CJK|Han|Hei|PingFang|YaHei|Noto Sans SC|WenQuanYi|Droid Sans Fallback/i.test(f)),
+          `Chinese text drawn with: ${fonts.join(", ") || "nothing"}`,
+        );
 
         // Interactivity: every Plotly graph with a slider reacts to it.
         let sliders = 0;
@@ -378,7 +424,10 @@ describe("exported pages work offline in Chromium", function () {
           await page.waitForTimeout(600); // Plotly's slider transition
           const after = await plotlyState(page, i);
           assert.notEqual(after, before, `moving the slider of Plotly figure ${i} changed nothing`);
-          await page.locator(".js-plotly-plot").nth(i).screenshot({ path: path.join(publishDirs.screenshots, `${name}-plotly-${i}.png`) });
+          await page
+            .locator(".js-plotly-plot")
+            .nth(i)
+            .screenshot({ path: path.join(publishDirs.screenshots, `${name}-plotly-${i}.png`) });
         }
         const bundles = (html.match(/window\.Plotly\s*&&\s*window\.Plotly\.newPlot\)\s*return;/g) ?? []).length;
         assert.ok(bundles <= 1, `the Plotly bundle is embedded ${bundles} times`);
@@ -391,7 +440,9 @@ describe("exported pages work offline in Chromium", function () {
         assert.deepEqual(report.pageErrors, [], "uncaught errors in the page");
         assert.deepEqual(report.consoleErrors, [], "console errors");
         const size = fs.statSync(file).size;
-        console.log(`      ${name}.html: ${(size / 1024).toFixed(0)} KiB, ${figures.count} figures, ${graphs} Plotly graphs (${sliders} with sliders), ${math.katex} formulas`);
+        console.log(
+          `      ${name}.html: ${(size / 1024).toFixed(0)} KiB, ${figures.count} figures, ${graphs} Plotly graphs (${sliders} with sliders), ${math.katex} formulas`,
+        );
       } finally {
         await page.close();
       }

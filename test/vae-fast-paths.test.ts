@@ -7,19 +7,20 @@
  * computed by different code; float32 tolerances are relative to the largest entry, as
  * summation order differs.
  */
-import { strict as assert } from "assert";
+
+import { strict as assert } from "node:assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
-import { Normal } from "../src/distributions/normal";
 import { kl } from "../src/distributions/kl";
-import { type Activation, type DenseLayer, type GradientMode, dense } from "../src/fast/dense";
+import { Normal } from "../src/distributions/normal";
 import { bernoulliLogLikelihood } from "../src/fast/bernoulli-loglik";
-import { standardNormalKl } from "../src/fast/standard-normal-kl";
+import { type Activation, type DenseLayer, dense, type GradientMode } from "../src/fast/dense";
 import { LeanAdam } from "../src/fast/lean-adam";
 import { NativeAdam } from "../src/fast/native-adam";
+import { standardNormalKl } from "../src/fast/standard-normal-kl";
 import { createAdam } from "../src/vae/adam";
-import { Vae } from "../src/vae/model";
 import { binarize, loadMnistPackage } from "../src/vae/data";
+import { Vae } from "../src/vae/model";
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
@@ -38,8 +39,7 @@ describe("VAE fast paths agree with plain tfjs", function () {
 
   it("LeanAdam takes the same steps as tf.train.adam (grouped small variables and a large one)", () => {
     const shapes = [[300, 400], [400], [7, 3], [3]]; // one above the grouping threshold, three below
-    const make = (prefix: string) =>
-      shapes.map((s, i) => tf.variable(tf.randomNormal(s, 0, 1, "float32", 10 + i), true, `${prefix}${i}`));
+    const make = (prefix: string) => shapes.map((s, i) => tf.variable(tf.randomNormal(s, 0, 1, "float32", 10 + i), true, `${prefix}${i}`));
     const lean = make("lean");
     const plain = make("plain");
     const a = new LeanAdam(1e-2);
@@ -51,7 +51,9 @@ describe("VAE fast paths agree with plain tfjs", function () {
       tf.dispose(grads);
     }
     // Six Adam steps move each entry by ~6e-2; float32 rounding of the folded constants is ~1e-7 of that.
-    lean.forEach((v, i) => assertClose(v.dataSync(), plain[i].dataSync(), 1e-5, `variable ${i}`));
+    lean.forEach((v, i) => {
+      assertClose(v.dataSync(), plain[i].dataSync(), 1e-5, `variable ${i}`);
+    });
     tf.dispose([...lean, ...plain]);
     a.dispose();
     b.dispose();
@@ -87,7 +89,9 @@ describe("VAE fast paths agree with plain tfjs", function () {
         stepAll(b, plain, step);
       }
       // Same tolerance and reason as LeanAdam's test: the update is the same formula, folded differently.
-      native.forEach((v, i) => assertClose(v.dataSync(), plain[i].dataSync(), 1e-5, `variable ${i}`));
+      native.forEach((v, i) => {
+        assertClose(v.dataSync(), plain[i].dataSync(), 1e-5, `variable ${i}`);
+      });
       tf.dispose([...native, ...plain]);
       a.dispose();
       b.dispose();
@@ -105,14 +109,18 @@ describe("VAE fast paths agree with plain tfjs", function () {
       const snapshotValues = snapshot.dataSync().slice();
       const state = await a.getWeights();
       // LeanAdam takes the saved moments and the same weights, then both take three more steps.
-      lean.forEach((v, i) => v.assign(native[i]));
+      lean.forEach((v, i) => {
+        v.assign(native[i]);
+      });
       const b = new LeanAdam(1e-2);
       await b.setWeights(state.map((w) => ({ name: w.name.replace("resumeN", "resumeL"), tensor: w.tensor })));
       for (let step = 3; step < 6; step++) {
         stepAll(a, native, step);
         stepAll(b, lean, step);
       }
-      native.forEach((v, i) => assertClose(v.dataSync(), lean[i].dataSync(), 1e-5, `variable ${i}`));
+      native.forEach((v, i) => {
+        assertClose(v.dataSync(), lean[i].dataSync(), 1e-5, `variable ${i}`);
+      });
       assert.deepEqual(snapshot.dataSync(), snapshotValues);
       tf.dispose([...native, ...lean, snapshot]);
       a.dispose();
@@ -139,16 +147,16 @@ describe("VAE fast paths agree with plain tfjs", function () {
               const y = (xi: tf.Tensor, W: tf.Tensor, b: tf.Tensor) =>
                 lossOf(dense(xi as tf.Tensor2D, { W, b } as unknown as DenseLayer, activation, m, onData && m !== "builtin"));
               const value = y(input, layer.W, layer.b).dataSync();
-              const grads = onData
-                ? tf.grads((W: tf.Tensor, b: tf.Tensor) => y(input, W, b))([layer.W, layer.b])
-                : tf.grads(y)([input, layer.W, layer.b]);
+              const grads = onData ? tf.grads((W: tf.Tensor, b: tf.Tensor) => y(input, W, b))([layer.W, layer.b]) : tf.grads(y)([input, layer.W, layer.b]);
               return { value, grads: grads.map((g) => g.dataSync()) };
             };
             const fast = run(mode);
             const plain = run("builtin");
             assertClose(fast.value, plain.value, 1e-6, "value");
             const names = onData ? ["dW", "db"] : ["dx", "dW", "db"];
-            names.forEach((name, i) => assertClose(fast.grads[i], plain.grads[i], 1e-5, name));
+            names.forEach((name, i) => {
+              assertClose(fast.grads[i], plain.grads[i], 1e-5, name);
+            });
             tf.dispose([layer.W, layer.b, input]);
           });
         }

@@ -4,10 +4,10 @@
  * would round to exactly 0 or 1 in float32.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, DistributionOptions, TensorLike, asTensor, checkSampleShape, validateTensor } from "./distribution";
 import { ArgumentError } from "../errors";
-import { tfjsSeed } from "../random";
 import { bernoulliLogLikelihood } from "../fast/bernoulli-loglik";
+import { tfjsSeed } from "../random";
+import { asTensor, checkSampleShape, Distribution, type DistributionOptions, type TensorLike, validateTensor } from "./distribution";
 
 export type BernoulliParams = { logits: TensorLike; probs?: undefined } | { probs: TensorLike; logits?: undefined };
 

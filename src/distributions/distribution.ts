@@ -9,7 +9,7 @@
  * `Independent` moves batch dims into the event).
  */
 import * as tf from "@tensorflow/tfjs";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { customGrad, sumRightmost } from "../tensors";
 
 export type TensorLike = tf.Tensor | number | number[] | number[][] | number[][][];
@@ -92,7 +92,9 @@ export function broadcastShapes(nameA: string, a: number[], nameB: string, b: nu
 
 export function checkSampleShape(sampleShape: number[]): void {
   if (!Array.isArray(sampleShape)) throw new ArgumentError("sampleShape", "must be an array of integers");
-  sampleShape.forEach((d, i) => checkInteger(`sampleShape[${i}]`, d, 1));
+  sampleShape.forEach((d, i) => {
+    assertInteger(`sampleShape[${i}]`, d, 1);
+  });
 }
 
 /** Throws unless every entry of `t` is finite (and positive when asked). Syncs to read the values. */

@@ -5,17 +5,20 @@
  * one log-probability per example.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution } from "./distribution";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { sumRightmost } from "../tensors";
+import { Distribution } from "./distribution";
 
 export class Independent<D extends Distribution = Distribution> extends Distribution {
   readonly batchShape: number[];
   readonly eventShape: number[];
 
-  constructor(readonly base: D, readonly reinterpretedBatchNdims: number) {
+  constructor(
+    readonly base: D,
+    readonly reinterpretedBatchNdims: number,
+  ) {
     super();
-    checkInteger("reinterpretedBatchNdims", reinterpretedBatchNdims, 0);
+    assertInteger("reinterpretedBatchNdims", reinterpretedBatchNdims, 0);
     const shape = base.batchShape;
     if (reinterpretedBatchNdims > shape.length) {
       throw new ArgumentError(

@@ -4,19 +4,20 @@
  * walks up both class hierarchies, so a subclass inherits its parent's rule.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, broadcastShapes } from "./distribution";
-import { Normal } from "./normal";
-import { Bernoulli } from "./bernoulli";
-import { Independent } from "./independent";
 import { ArgumentError } from "../errors";
-import { sumRightmost } from "../tensors";
 import { standardNormalKl } from "../fast/standard-normal-kl";
+import { sumRightmost } from "../tensors";
+import { Bernoulli } from "./bernoulli";
+import { broadcastShapes, Distribution } from "./distribution";
+import { Independent } from "./independent";
+import { Normal } from "./normal";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type DistributionClass<D extends Distribution> = abstract new (...args: any[]) => D;
+type DistributionClass<D extends Distribution> = abstract new (...args: never[]) => D;
+/** A class, as a key: the registry is indexed by the classes on a distribution's prototype chain. */
+type AnyClass = abstract new (...args: never[]) => unknown;
 type KLFn = (p: Distribution, q: Distribution) => tf.Tensor;
 
-const registry = new Map<Function, Map<Function, KLFn>>();
+const registry = new Map<AnyClass, Map<AnyClass, KLFn>>();
 
 export function registerKL<P extends Distribution, Q extends Distribution>(
   typeP: DistributionClass<P>,
@@ -27,8 +28,8 @@ export function registerKL<P extends Distribution, Q extends Distribution>(
   registry.get(typeP)!.set(typeQ, fn as KLFn);
 }
 
-function lineage(d: Distribution): Function[] {
-  const out: Function[] = [];
+function lineage(d: Distribution): AnyClass[] {
+  const out: AnyClass[] = [];
   for (let proto = Object.getPrototypeOf(d); proto && proto.constructor !== Object; proto = Object.getPrototypeOf(proto)) {
     out.push(proto.constructor);
   }

@@ -5,10 +5,19 @@
  * `Normal.diagonal(loc, scale)`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Distribution, DistributionOptions, TensorLike, asTensor, broadcastShapes, checkSampleShape, stopGradient, validateTensor } from "./distribution";
-import { Independent } from "./independent";
-import { checkInteger } from "../errors";
+import { assertInteger } from "../errors";
 import { tfjsSeed } from "../random";
+import {
+  asTensor,
+  broadcastShapes,
+  checkSampleShape,
+  Distribution,
+  type DistributionOptions,
+  stopGradient,
+  type TensorLike,
+  validateTensor,
+} from "./distribution";
+import { Independent } from "./independent";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -38,7 +47,9 @@ export class Normal extends Distribution {
 
   /** N(0, I) with the given batch shape: the prior p(z) of the article. */
   static standard(shape: number[] = []): Normal {
-    shape.forEach((d, i) => checkInteger(`shape[${i}]`, d, 1));
+    shape.forEach((d, i) => {
+      assertInteger(`shape[${i}]`, d, 1);
+    });
     const n = new Normal(tf.zeros(shape), tf.ones(shape), { validateArgs: false });
     (n as { isStandard: boolean }).isStandard = true;
     return n;

@@ -8,8 +8,8 @@
  *   method (IRLS); it cannot generate x.
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkNonEmpty, checkPositive } from "../errors";
-import { Vector, VectorLike, choleskySolve, cholesky, logSumExp, symmetrize } from "../linalg";
+import { ArgumentError, assertInteger, assertNonEmpty, assertPositive } from "../errors";
+import { cholesky, choleskySolve, logSumExp, symmetrize, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
@@ -28,8 +28,20 @@ export interface BinaryClassifier {
 /** The true generating process of {@link makeTwoClassData} (for reference curves). */
 export const TWO_CLASS_TRUTH = {
   prior1: 0.5,
-  class0: new MvNormal64([-1, -0.5], [[0.8, 0.45], [0.45, 0.8]]),
-  class1: new MvNormal64([1, 0.7], [[0.6, -0.2], [-0.2, 1.2]]),
+  class0: new MvNormal64(
+    [-1, -0.5],
+    [
+      [0.8, 0.45],
+      [0.45, 0.8],
+    ],
+  ),
+  class1: new MvNormal64(
+    [1, 0.7],
+    [
+      [0.6, -0.2],
+      [-0.2, 1.2],
+    ],
+  ),
 };
 
 /**
@@ -38,7 +50,7 @@ export const TWO_CLASS_TRUTH = {
  */
 export function makeTwoClassData(seed: number, options: { n?: number } = {}): LabelledData {
   const n = options.n ?? 400;
-  checkInteger("n", n, 1);
+  assertInteger("n", n, 1);
   const rng = new Rng(seed).fork("makeTwoClassData");
   const x: Vector[] = [];
   const y: number[] = [];
@@ -52,7 +64,7 @@ export function makeTwoClassData(seed: number, options: { n?: number } = {}): La
 
 function checkLabelled(x: VectorLike[], y: ArrayLike<number>): number {
   if (!Array.isArray(x)) throw new ArgumentError("x", "must be an array of points");
-  checkNonEmpty("x", x);
+  assertNonEmpty("x", x);
   if (y === null || y === undefined || y.length !== x.length) {
     throw new ArgumentError("y", `shape mismatch: expected ${x.length} labels, got ${y?.length}`);
   }
@@ -124,7 +136,7 @@ export class GaussianGenerativeClassifier implements BinaryClassifier {
   /** New labelled points from the fitted p(x, y): y ~ p(y), then x ~ p(x | y). */
   sample(rng: Rng, n: number): LabelledData {
     if (!(rng instanceof Rng)) throw new ArgumentError("rng", "must be an Rng (new Rng(seed))");
-    checkInteger("n", n, 0);
+    assertInteger("n", n, 0);
     const x: Vector[] = [];
     const y: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -156,7 +168,7 @@ export class LogisticRegression implements BinaryClassifier {
   static fit(x: VectorLike[], y: ArrayLike<number>, options: { l2?: number; maxIterations?: number; tolerance?: number } = {}): LogisticRegression {
     const D = checkLabelled(x, y);
     const l2 = options.l2 ?? 1e-6;
-    checkPositive("l2", l2);
+    assertPositive("l2", l2);
     const maxIterations = options.maxIterations ?? 100;
     const tolerance = options.tolerance ?? 1e-12;
     const P = D + 1;
@@ -235,7 +247,7 @@ export function probabilityGrid(
   const [x0, x1] = options.xRange ?? [-4, 4];
   const [y0, y1] = options.yRange ?? [-4, 4];
   const G = options.pointsPerDim ?? 61;
-  checkInteger("pointsPerDim", G, 2);
+  assertInteger("pointsPerDim", G, 2);
   if (!(x1 > x0)) throw new ArgumentError("xRange", `must be increasing, got [${x0}, ${x1}]`);
   if (!(y1 > y0)) throw new ArgumentError("yRange", `must be increasing, got [${y0}, ${y1}]`);
   const xs = Float64Array.from({ length: G }, (_, i) => x0 + ((x1 - x0) * i) / (G - 1));

@@ -1,7 +1,8 @@
 /** The float64 exact side of the library: distributions, models, quadrature, classifiers. */
+
+export * from "./classification";
+export * from "./linear-gaussian";
 export * from "./model";
 export * from "./mvnormal";
-export * from "./linear-gaussian";
 export * from "./nonlinear-toy";
 export * from "./quadrature";
-export * from "./classification";

@@ -8,23 +8,11 @@
  * KL(q ‖ p(z | x)) (5.10) — so every identity can be checked to float64 precision.
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkNonEmpty, checkOptions, checkPositive, checkVector } from "../errors";
-import {
-  LOG_2PI,
-  MatrixLike,
-  Vector,
-  VectorLike,
-  flatten,
-  inverseSpd,
-  symmetricEigen,
-  symmetrize,
-  toMatrix,
-  toVector,
-  trace,
-} from "../linalg";
+import { ArgumentError, assertInteger, assertNonEmpty, assertOptions, assertPositive, assertVector } from "../errors";
+import { flatten, inverseSpd, LOG_2PI, type MatrixLike, symmetricEigen, symmetrize, toMatrix, toVector, trace, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample, checkLatentQ, logStandardNormal } from "./model";
-import { MvNormal64, klMvNormal } from "./mvnormal";
+import { ancestralSample, checkLatentQ, type LatentVariableModel, logStandardNormal, type ModelSample } from "./model";
+import { klMvNormal, MvNormal64 } from "./mvnormal";
 
 /** Parameters of a linear-Gaussian model. */
 export interface LinearGaussianParams {
@@ -78,7 +66,7 @@ export class LinearGaussian implements LatentVariableModel {
     this.dataDim = this.W.rows;
     this.latentDim = this.W.columns;
     this.b = toVector("b", params.b, this.dataDim);
-    checkPositive("noiseStd", params.noiseStd);
+    assertPositive("noiseStd", params.noiseStd);
     this.noiseStd = params.noiseStd;
     this.prior = MvNormal64.standard(this.latentDim);
     this.w = flatten(this.W);
@@ -91,12 +79,12 @@ export class LinearGaussian implements LatentVariableModel {
    * Same seed and shape, same model.
    */
   static random(seed: number, options: { latentDim: number; dataDim: number; noiseStd?: number }): LinearGaussian {
-    checkOptions("options", options, "{latentDim, dataDim, noiseStd?}");
+    assertOptions("options", options, "{latentDim, dataDim, noiseStd?}");
     const { latentDim, dataDim } = options;
-    checkInteger("latentDim", latentDim, 1);
-    checkInteger("dataDim", dataDim, 1);
+    assertInteger("latentDim", latentDim, 1);
+    assertInteger("dataDim", dataDim, 1);
     const noiseStd = options.noiseStd ?? 0.5;
-    checkPositive("noiseStd", noiseStd);
+    assertPositive("noiseStd", noiseStd);
     const rng = new Rng(seed).fork("LinearGaussian.random");
     const W = new Matrix(dataDim, latentDim);
     for (let i = 0; i < dataDim; i++) for (let j = 0; j < latentDim; j++) W.set(i, j, rng.normal());
@@ -105,7 +93,7 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** The decoder mean W z + b. */
   decode(z: VectorLike): Vector {
-    checkVector("z", z, this.latentDim);
+    assertVector("z", z, this.latentDim);
     const out = Float64Array.from(this.b);
     const d = this.latentDim;
     for (let i = 0; i < this.dataDim; i++) for (let j = 0; j < d; j++) out[i] += this.w[i * d + j] * z[j];
@@ -114,14 +102,14 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** log p(z) = log N(z; 0, I). */
   logPrior(z: VectorLike): number {
-    checkVector("z", z, this.latentDim);
+    assertVector("z", z, this.latentDim);
     return logStandardNormal(z);
   }
 
   /** log p(x | z) = log N(x; W z + b, σ² I). */
   logLikelihood(x: VectorLike, z: VectorLike): number {
-    checkVector("x", x, this.dataDim);
-    checkVector("z", z, this.latentDim);
+    assertVector("x", x, this.dataDim);
+    assertVector("z", z, this.latentDim);
     const d = this.latentDim;
     let s = 0;
     for (let i = 0; i < this.dataDim; i++) {
@@ -139,8 +127,8 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** ∇_z log p(x | z) = Wᵀ (x − W z − b) / σ². */
   gradLogLikelihood(x: VectorLike, z: VectorLike): Vector {
-    checkVector("x", x, this.dataDim);
-    checkVector("z", z, this.latentDim);
+    assertVector("x", x, this.dataDim);
+    assertVector("z", z, this.latentDim);
     const d = this.latentDim;
     const g = new Float64Array(d);
     for (let i = 0; i < this.dataDim; i++) {
@@ -188,14 +176,14 @@ export class LinearGaussian implements LatentVariableModel {
 
   /** log p(x), exactly. */
   logMarginal(x: VectorLike): number {
-    checkVector("x", x, this.dataDim);
+    assertVector("x", x, this.dataDim);
     return this.marginal().logProb(x);
   }
 
   /** Σ_i log p(x_i): the maximum-likelihood objective (3.3). */
   logLikelihoodOf(data: VectorLike[]): number {
     if (!Array.isArray(data)) throw new ArgumentError("data", "must be an array of vectors");
-    checkNonEmpty("data", data);
+    assertNonEmpty("data", data);
     let s = 0;
     data.forEach((x, i) => {
       if (x.length !== this.dataDim) {
@@ -210,7 +198,7 @@ export class LinearGaussian implements LatentVariableModel {
    * The exact posterior p(z | x) = N(M⁻¹ Wᵀ (x − b), σ² M⁻¹) with M = Wᵀ W + σ² I  (4.1).
    */
   posterior(x: VectorLike): MvNormal64 {
-    checkVector("x", x, this.dataDim);
+    assertVector("x", x, this.dataDim);
     const s2 = this.noiseStd * this.noiseStd;
     const M = this.W.transpose().mmul(this.W);
     for (let i = 0; i < this.latentDim; i++) M.set(i, i, M.get(i, i) + s2);
@@ -227,7 +215,7 @@ export class LinearGaussian implements LatentVariableModel {
    * −(D/2) log(2πσ²) − [‖x − W m − b‖² + tr(W S Wᵀ)] / (2σ²).
    */
   reconstructionTerm(x: VectorLike, q: MvNormal64): number {
-    checkVector("x", x, this.dataDim);
+    assertVector("x", x, this.dataDim);
     checkLatentQ(q, this.latentDim);
     const r = this.decode(q.mean);
     let s = 0;
@@ -265,7 +253,7 @@ export class LinearGaussian implements LatentVariableModel {
    */
   static fitClosedForm(data: VectorLike[], latentDim: number): LinearGaussian {
     const { mean, S, D } = dataMoments(data);
-    checkInteger("latentDim", latentDim, 1);
+    assertInteger("latentDim", latentDim, 1);
     if (latentDim >= D) throw new ArgumentError("latentDim", `must be smaller than the data dimension ${D}, got ${latentDim}`);
     const { values, vectors } = symmetricEigen(S);
     let s2 = 0;
@@ -292,12 +280,12 @@ export class LinearGaussian implements LatentVariableModel {
    */
   static fitGradientAscent(data: VectorLike[], latentDim: number, options: GradientAscentOptions = {}): GradientAscentResult {
     const { mean, S, D } = dataMoments(data);
-    checkInteger("latentDim", latentDim, 1);
+    assertInteger("latentDim", latentDim, 1);
     const steps = options.steps ?? 2000;
     let lr = options.learningRate ?? 0.05;
     const tolerance = options.tolerance ?? 1e-8;
-    checkInteger("steps", steps, 1);
-    checkPositive("learningRate", lr);
+    assertInteger("steps", steps, 1);
+    assertPositive("learningRate", lr);
     if (!(tolerance >= 0)) throw new ArgumentError("tolerance", `must be ≥ 0, got ${tolerance}`);
     const rng = new Rng(options.seed ?? 0).fork("fitGradientAscent");
     // Parameters packed as [W (row-major), b, log σ].
@@ -360,7 +348,7 @@ export class LinearGaussian implements LatentVariableModel {
 /** Sample mean and (1/N) sample covariance, with validation. */
 function dataMoments(data: VectorLike[]): { mean: Vector; S: Matrix; D: number; N: number } {
   if (!Array.isArray(data)) throw new ArgumentError("data", "must be an array of vectors");
-  checkNonEmpty("data", data);
+  assertNonEmpty("data", data);
   const D = data[0].length;
   if (D === 0) throw new ArgumentError("data", "rows must not be empty");
   const N = data.length;

@@ -2,8 +2,8 @@
  * The shape every exact latent-variable model shares: a standard-normal prior p(z),
  * a likelihood p(x | z), and their product, the joint (3.1).
  */
-import { ArgumentError, checkInteger } from "../errors";
-import { LOG_2PI, Vector, VectorLike } from "../linalg";
+import { ArgumentError, assertInteger } from "../errors";
+import { LOG_2PI, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { MvNormal64 } from "./mvnormal";
 
@@ -45,7 +45,7 @@ export interface GaussianDecoderModel {
 /** Ancestral sampling: z ~ N(0, I), then x = decode(z) + σε. */
 export function ancestralSample(model: GaussianDecoderModel, rng: Rng, n: number): ModelSample {
   if (!(rng instanceof Rng)) throw new ArgumentError("rng", "must be an Rng (new Rng(seed))");
-  checkInteger("n", n, 0);
+  assertInteger("n", n, 0);
   const z: Vector[] = [];
   const x: Vector[] = [];
   for (let k = 0; k < n; k++) {

@@ -3,19 +3,19 @@
  * factor Σ = L Lᵀ (the `scale_tril` of torch.distributions.MultivariateNormal).
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkPositive } from "../errors";
+import { ArgumentError, assertInteger, assertPositive } from "../errors";
 import {
-  LOG_2PI,
-  MatrixLike,
-  Vector,
-  VectorLike,
   backSubstitute,
   cholesky,
   flatten,
   forwardSubstitute,
+  LOG_2PI,
   logDetFromCholesky,
+  type MatrixLike,
   toMatrix,
   toVector,
+  type Vector,
+  type VectorLike,
 } from "../linalg";
 import { Rng } from "../random";
 
@@ -51,13 +51,13 @@ export class MvNormal64 {
   static diag(mean: VectorLike, std: VectorLike): MvNormal64 {
     const m = toVector("mean", mean);
     const s = toVector("std", std, m.length);
-    checkPositive("std", s);
+    assertPositive("std", s);
     return new MvNormal64(m, Matrix.diag(Array.from(s, (v) => v * v)));
   }
 
   /** The standard normal N(0, I_d). */
   static standard(dim: number): MvNormal64 {
-    checkInteger("dim", dim, 1);
+    assertInteger("dim", dim, 1);
     return new MvNormal64(new Float64Array(dim), Matrix.eye(dim));
   }
 
@@ -111,7 +111,7 @@ export class MvNormal64 {
 
   /** `n` independent draws. */
   sample(rng: Rng, n: number): Vector[] {
-    checkInteger("n", n, 0);
+    assertInteger("n", n, 0);
     if (!(rng instanceof Rng)) throw new ArgumentError("rng", "must be an Rng (new Rng(seed))");
     const out: Vector[] = [];
     for (let i = 0; i < n; i++) out.push(this.sampleOne(rng));

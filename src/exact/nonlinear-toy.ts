@@ -11,10 +11,10 @@
  *   d = 1:  f(z) = (z², sin z)                 — x₁ cannot tell z from −z.
  *   d = 2:  f(z) = (z₁², z₂ + sin z₁)          — two curved modes in z₁.
  */
-import { ArgumentError, checkInteger, checkPositive, checkVector } from "../errors";
-import { LOG_2PI, Vector, VectorLike } from "../linalg";
-import { Rng } from "../random";
-import { LatentVariableModel, ModelSample, ancestralSample, logStandardNormal } from "./model";
+import { ArgumentError, assertInteger, assertPositive, assertVector } from "../errors";
+import { LOG_2PI, type Vector, type VectorLike } from "../linalg";
+import type { Rng } from "../random";
+import { ancestralSample, type LatentVariableModel, logStandardNormal, type ModelSample } from "./model";
 import { MvNormal64 } from "./mvnormal";
 
 export interface NonlinearToyOptions {
@@ -44,13 +44,13 @@ export class NonlinearToy implements LatentVariableModel {
 
   constructor(options: NonlinearToyOptions) {
     if (options === null || typeof options !== "object") throw new ArgumentError("options", "must be {latentDim, noiseStd?}");
-    checkInteger("latentDim", options.latentDim, 1);
+    assertInteger("latentDim", options.latentDim, 1);
     this.latentDim = options.latentDim;
     this.noiseStd = options.noiseStd ?? 0.3;
-    checkPositive("noiseStd", this.noiseStd);
+    assertPositive("noiseStd", this.noiseStd);
     if (options.decoder) {
       if (options.dataDim === undefined) throw new ArgumentError("dataDim", "is required with a custom decoder");
-      checkInteger("dataDim", options.dataDim, 1);
+      assertInteger("dataDim", options.dataDim, 1);
       this.decoder = options.decoder;
       this.dataDim = options.dataDim;
     } else {
@@ -63,19 +63,19 @@ export class NonlinearToy implements LatentVariableModel {
 
   /** f(z). */
   decode(z: VectorLike): Vector {
-    checkVector("z", z, this.latentDim);
+    assertVector("z", z, this.latentDim);
     const f = this.decoder(z);
     if (f.length !== this.dataDim) throw new ArgumentError("decoder", `returned length ${f.length}, expected ${this.dataDim}`);
     return Float64Array.from(f);
   }
 
   logPrior(z: VectorLike): number {
-    checkVector("z", z, this.latentDim);
+    assertVector("z", z, this.latentDim);
     return logStandardNormal(z);
   }
 
   logLikelihood(x: VectorLike, z: VectorLike): number {
-    checkVector("x", x, this.dataDim);
+    assertVector("x", x, this.dataDim);
     const f = this.decode(z);
     let s = 0;
     for (let i = 0; i < this.dataDim; i++) s += (x[i] - f[i]) ** 2;

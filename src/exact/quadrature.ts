@@ -4,11 +4,11 @@
  * it needs G^d evaluations of the joint for G points per axis.
  */
 import { Matrix } from "ml-matrix";
-import { ArgumentError, checkInteger, checkPositive } from "../errors";
-import { Vector, VectorLike, logSumExp } from "../linalg";
+import { ArgumentError, assertInteger, assertPositive } from "../errors";
+import { logSumExp, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { LinearGaussian } from "./linear-gaussian";
-import { JointDensity } from "./model";
+import type { JointDensity } from "./model";
 
 /** Grid settings. */
 export interface GridOptions {
@@ -62,9 +62,9 @@ function gridSettings(model: JointDensity, options: GridOptions, maxDim: number)
   const d = model.latentDim;
   if (!(d >= 1 && d <= maxDim)) throw new ArgumentError("model", `latent dimension must be between 1 and ${maxDim} for a grid, got ${d}`);
   const G = options.pointsPerDim ?? (d <= 2 ? 201 : 21);
-  checkInteger("pointsPerDim", G, 2);
+  assertInteger("pointsPerDim", G, 2);
   const extent = options.extent ?? 6;
-  checkPositive("extent", extent);
+  assertPositive("extent", extent);
   return { G, extent, d };
 }
 
@@ -174,13 +174,17 @@ export interface NormalizerCostRow {
  * Defaults: dims 1…5, G = 15 points per axis on [−5, 5], D = 4, σ = 2, seed 0
  * (d = 5 is 759,375 evaluations, about half a second).
  */
-export function normalizerCost(options: { dims?: number[]; pointsPerDim?: number; extent?: number; dataDim?: number; noiseStd?: number; seed?: number } = {}): NormalizerCostRow[] {
+export function normalizerCost(
+  options: { dims?: number[]; pointsPerDim?: number; extent?: number; dataDim?: number; noiseStd?: number; seed?: number } = {},
+): NormalizerCostRow[] {
   const dims = options.dims ?? [1, 2, 3, 4, 5];
   const G = options.pointsPerDim ?? 15;
   const dataDim = options.dataDim ?? 4;
   const seed = options.seed ?? 0;
-  checkInteger("pointsPerDim", G, 2);
-  dims.forEach((d) => checkInteger("dims", d, 1));
+  assertInteger("pointsPerDim", G, 2);
+  dims.forEach((d) => {
+    assertInteger("dims", d, 1);
+  });
   return dims.map((d) => {
     const model = LinearGaussian.random(seed + d, { latentDim: d, dataDim, noiseStd: options.noiseStd ?? 2 });
     const x = model.sample(new Rng(seed).fork(`normalizerCost/${d}`), 1).x[0];

@@ -40,7 +40,9 @@ export abstract class AdamState extends tf.Optimizer {
 
   /** The step's gradients as a list and their variables; builds the state at the first step. */
   protected prepareStep(variableGradients: tf.NamedTensorMap | NamedTensor[]): { list: NamedTensor[]; vars: tf.Variable[] } {
-    const list = Array.isArray(variableGradients) ? variableGradients : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
+    const list = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
     const vars = list.map((g) => tf.engine().registeredVariables[g.name]);
     if (!this.started) {
       const p = this.pending;

@@ -31,4 +31,3 @@ import * as tf from "@tensorflow/tfjs";
 export function onTfjsNode(): boolean {
   return tf.getBackend() === "tensorflow";
 }
-

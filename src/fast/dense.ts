@@ -64,11 +64,13 @@ function affine(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, activation: Acti
   } else {
     const [n, k] = x.shape;
     const m = W.shape[1];
-    const y3 = tf.engine().runKernel(
-      "_FusedMatMul",
-      { a: tf.reshape(x, [1, n, k]), b: tf.reshape(W, [1, k, m]), bias: b },
-      { transposeA: false, transposeB: false, activation: "linear" },
-    ) as tf.Tensor3D;
+    const y3 = tf
+      .engine()
+      .runKernel(
+        "_FusedMatMul",
+        { a: tf.reshape(x, [1, n, k]), b: tf.reshape(W, [1, k, m]), bias: b },
+        { transposeA: false, transposeB: false, activation: "linear" },
+      ) as tf.Tensor3D;
     y = tf.reshape(y3, [n, m]);
   }
   return activation === "relu" ? tf.relu(y) : y;

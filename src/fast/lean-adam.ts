@@ -20,7 +20,13 @@ export class LeanAdam extends AdamState {
   private units: { members: number[]; m: tf.Tensor; v: tf.Tensor }[] | null = null;
   private readonly scalars: tf.Scalar[];
 
-  constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = tf.backend().epsilon(), readonly groupBelow = 65536) {
+  constructor(
+    learningRate: number,
+    beta1 = 0.9,
+    beta2 = 0.999,
+    epsilon = tf.backend().epsilon(),
+    readonly groupBelow = 65536,
+  ) {
     super(learningRate, beta1, beta2, epsilon);
     this.scalars = [beta1, 1 - beta1, beta2, 1 - beta2].map((c) => tf.keep(tf.scalar(c)));
   }
@@ -43,8 +49,8 @@ export class LeanAdam extends AdamState {
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const { list, vars } = this.prepareStep(variableGradients);
     const t = this.iterations + 1;
-    const c1 = 1 - Math.pow(this.beta1, t);
-    const c2 = 1 - Math.pow(this.beta2, t);
+    const c1 = 1 - this.beta1 ** t;
+    const c2 = 1 - this.beta2 ** t;
     const [b1, oneMinusB1, b2, oneMinusB2] = this.scalars;
     tf.tidy(() => {
       const rate = tf.scalar((-this.learningRate * Math.sqrt(c2)) / c1);
@@ -57,7 +63,13 @@ export class LeanAdam extends AdamState {
         const v = tf.add(tf.mul(unit.v, b2), tf.mul(tf.square(g), oneMinusB2));
         const next = tf.add(theta, tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps)), rate));
         if (single) vars[unit.members[0]].assign(next);
-        else tf.split(next, unit.members.map((i) => vars[i].size)).forEach((part, j) => vars[unit.members[j]].assign(tf.reshape(part, this.shapes[unit.members[j]])));
+        else
+          tf.split(
+            next,
+            unit.members.map((i) => vars[i].size),
+          ).forEach((part, j) => {
+            vars[unit.members[j]].assign(tf.reshape(part, this.shapes[unit.members[j]]));
+          });
         tf.dispose([unit.m, unit.v]);
         unit.m = tf.keep(m);
         unit.v = tf.keep(v);
@@ -74,7 +86,10 @@ export class LeanAdam extends AdamState {
         out[unit.members[0]] = state;
         continue;
       }
-      const parts = tf.split(state, unit.members.map((i) => this.shapes[i].reduce((a, b) => a * b, 1)));
+      const parts = tf.split(
+        state,
+        unit.members.map((i) => this.shapes[i].reduce((a, b) => a * b, 1)),
+      );
       unit.members.forEach((i, j) => {
         out[i] = tf.reshape(parts[j], this.shapes[i]);
         this.handedOut.push(parts[j], out[i]);

@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { instanceTag } from "../platform";
 import type { NamedTensor } from "../tensors";
 import { AdamState } from "./adam-state";
-import { type NodeBackend, type OpAttr, type TfBinding, nodeBackend } from "./tfjs-node";
+import { type NodeBackend, nodeBackend, type OpAttr, type TfBinding } from "./tfjs-node";
 
 /**
  * ResourceApplyAdam's per-step inputs at step t (from 1): β₁ᵗ, β₂ᵗ and ε̂ = ε·√(1 − β₂ᵗ),

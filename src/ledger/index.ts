@@ -6,7 +6,7 @@
  * `formatLedger(rows)` prints them as a table. Tags are the article's own ("5.10") and are
  * unique within a part; `row.part` says which article a row belongs to.
  */
-import { ArgumentError, checkOptions } from "../errors";
+import { ArgumentError, assertOptions } from "../errors";
 import { formatNumber } from "../format";
 import { check } from "../judge";
 import { PART1_LEDGER } from "./part1";
@@ -16,11 +16,11 @@ export type { LedgerEntry, LedgerKind, LedgerOptions, LedgerRow, LedgerSides, Pa
 export { IDENTITY_TOLERANCE } from "./rows";
 
 /** Every part's ledger, by part number. Adding an article adds its list here. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each part's ledger has a context type of its own; a map of them all needs an existential type TypeScript cannot spell.
 export const LEDGERS: ReadonlyMap<number, PartLedger<any>> = new Map([[PART1_LEDGER.part, PART1_LEDGER]]);
 
 /** A part's ledger, or an ArgumentError naming the parts there are. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: as LEDGERS above.
 export function partLedger(part = 1): PartLedger<any> {
   const ledger = LEDGERS.get(part);
   if (!ledger) throw new ArgumentError("part", `no ledger for part ${part}; parts: ${[...LEDGERS.keys()].join(", ")}`);
@@ -43,9 +43,10 @@ function judgeEntry<Context>(ledger: PartLedger<Context>, entry: LedgerEntry<Con
 
 /** Run a part's ledger (all tags, or `options.tags`) on one seeded context. */
 export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
-  checkOptions("options", options, "{part?, seed?, tags?, samples?}");
+  assertOptions("options", options, "{part?, seed?, tags?, samples?}");
   for (const key of Object.keys(options)) {
-    if (!["part", "seed", "tags", "samples"].includes(key)) throw new ArgumentError(`options.${key}`, "is no ledger option; the options are part, seed, tags, samples");
+    if (!["part", "seed", "tags", "samples"].includes(key))
+      throw new ArgumentError(`options.${key}`, "is no ledger option; the options are part, seed, tags, samples");
   }
   const ledger = partLedger(options.part ?? 1);
   const known = ledger.entries.map((e) => e.tag);
@@ -60,7 +61,7 @@ export function runLedger(options: LedgerOptions = {}): LedgerRow[] {
 
 /** One row of a part's ledger. */
 export function ledgerRow(tag: string, options: Omit<LedgerOptions, "tags"> = {}): LedgerRow {
-  checkOptions("options", options, "{part?, seed?, samples?}");
+  assertOptions("options", options, "{part?, seed?, samples?}");
   const known = ledgerTags(options.part ?? 1);
   if (!known.includes(tag)) throw new ArgumentError("tag", `unknown tag "${tag}"; known: ${known.join(", ")}`);
   return runLedger({ ...options, tags: [tag] })[0];

@@ -8,14 +8,14 @@
  * This list is the one place the part's equations are declared: the tag list, the tests,
  * the index page and the table in docs/library.md all derive from it.
  */
-import { Matrix, determinant } from "ml-matrix";
+import { determinant, Matrix } from "ml-matrix";
 import { ArgumentError } from "../errors";
 import { elboMonteCarlo, elboSplit, importanceSamplingMarginal, jensenGap, monteCarloMean, naiveMonteCarloMarginal } from "../estimators";
 import { LinearGaussian } from "../exact/linear-gaussian";
 import { MvNormal64 } from "../exact/mvnormal";
-import { GridOptions, quadratureLogMarginal } from "../exact/quadrature";
+import { type GridOptions, quadratureLogMarginal } from "../exact/quadrature";
 import { exactElboGradient, reparameterizationGradient } from "../gradients";
-import { LOG_2PI, Vector, VectorLike, inverseSpd, symmetrize, trace } from "../linalg";
+import { inverseSpd, LOG_2PI, symmetrize, trace, type Vector, type VectorLike } from "../linalg";
 import { Rng } from "../random";
 import { identity, type LedgerEntry, type LedgerOptions, type PartLedger } from "./rows";
 
@@ -115,7 +115,12 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         rhs: quad.value,
         method: `lhs: log N(x; b, WWᵀ+σ²I); rhs: log of the trapezoid rule on a ${ctx.grid.pointsPerDim}² grid of p(z)p(x|z); also prior-sampling MC (n=${mc.n})`,
         also: [{ label: "MC", rule: "standard-errors", estimate: mc, reference: lhs }],
-        details: { monteCarlo: mc.value, monteCarloStdError: mc.stdError, monteCarloZScore: Math.abs(mc.value - lhs) / mc.stdError, gridPoints: quad.cost.gridPoints },
+        details: {
+          monteCarlo: mc.value,
+          monteCarloStdError: mc.stdError,
+          monteCarloZScore: Math.abs(mc.value - lhs) / mc.stdError,
+          gridPoints: quad.cost.gridPoints,
+        },
       });
     },
   },
@@ -150,7 +155,11 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
       const points = data.slice(0, 8);
       let rhs = 0;
       for (const x of points) rhs += quadratureLogMarginal(model, x, { pointsPerDim: 161, extent: 10 }).value;
-      return identity({ lhs: model.logLikelihoodOf(points), rhs, method: "lhs: Σ_i log N(x_i; b, WWᵀ+σ²I) over 8 data points; rhs: Σ_i log of a 161² trapezoid rule each" });
+      return identity({
+        lhs: model.logLikelihoodOf(points),
+        rhs,
+        method: "lhs: Σ_i log N(x_i; b, WWᵀ+σ²I) over 8 data points; rhs: Σ_i log of a 161² trapezoid rule each",
+      });
     },
   },
   {
@@ -175,11 +184,19 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
       const joint = model.jointDistribution();
       const stacked = new Float64Array(model.dataDim + model.latentDim);
       stacked.set(x, 0);
-      const rhs = logIntegral(model.latentDim, (zz) => {
-        stacked.set(zz, model.dataDim);
-        return joint.logProb(stacked);
-      }, ctx.grid);
-      return identity({ lhs: logMarginalWoodbury(model, x), rhs, method: "lhs: determinant lemma + Woodbury in the d-dim latent space; rhs: log of the trapezoid rule over z of the stacked (x,z) Gaussian density" });
+      const rhs = logIntegral(
+        model.latentDim,
+        (zz) => {
+          stacked.set(zz, model.dataDim);
+          return joint.logProb(stacked);
+        },
+        ctx.grid,
+      );
+      return identity({
+        lhs: logMarginalWoodbury(model, x),
+        rhs,
+        method: "lhs: determinant lemma + Woodbury in the d-dim latent space; rhs: log of the trapezoid rule over z of the stacked (x,z) Gaussian density",
+      });
     },
   },
   {
@@ -190,11 +207,19 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
       const { model, x, q } = ctx;
       // Quadrature in q's own coordinates z = μ_q + L_q u: ∫ (p/q)(z) q(z) dz = ∫ (p/q)(μ+Lu) N(u; 0, I) du.
       const standard = MvNormal64.standard(model.latentDim);
-      const rhs = logIntegral(model.latentDim, (u) => {
-        const zz = q.rsample(u);
-        return model.logJoint(x, zz) - q.logProb(zz) + standard.logProb(u);
-      }, { pointsPerDim: ctx.grid.pointsPerDim, extent: 9 });
-      return identity({ lhs: model.logMarginal(x), rhs, method: "lhs: log N(x; b, WWᵀ+σ²I); rhs: trapezoid rule of (p(x,z)/q(z))·N(u;0,I) over u, z = μ_q + L_q u" });
+      const rhs = logIntegral(
+        model.latentDim,
+        (u) => {
+          const zz = q.rsample(u);
+          return model.logJoint(x, zz) - q.logProb(zz) + standard.logProb(u);
+        },
+        { pointsPerDim: ctx.grid.pointsPerDim, extent: 9 },
+      );
+      return identity({
+        lhs: model.logMarginal(x),
+        rhs,
+        method: "lhs: log N(x; b, WWᵀ+σ²I); rhs: trapezoid rule of (p(x,z)/q(z))·N(u;0,I) over u, z = μ_q + L_q u",
+      });
     },
   },
   {
@@ -297,7 +322,11 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
       let mu2 = 0;
       for (let i = 0; i < d; i++) mu2 += q.mean[i] ** 2;
       const rhs = model.reconstructionTerm(x, q) + (-0.5 * (d * LOG_2PI + mu2 + trace(q.cov)) + q.entropy());
-      return identity({ lhs, rhs, method: "lhs: E_q of the stacked-joint log density (precision matrix) + entropy; rhs: closed-form E_q[log p(x|z)] + E_q[log p(z)] + H(q)" });
+      return identity({
+        lhs,
+        rhs,
+        method: "lhs: E_q of the stacked-joint log density (precision matrix) + entropy; rhs: closed-form E_q[log p(x|z)] + E_q[log p(z)] + H(q)",
+      });
     },
   },
   {
@@ -313,7 +342,12 @@ const ENTRIES: readonly LedgerEntry<LedgerContext>[] = [
         v[s] = model.prior.logProb(z) - q.logProb(z);
       }
       const est = monteCarloMean(v);
-      return { rule: "standard-errors", estimate: est, reference: -model.klToPrior(q), method: `lhs: MC mean of log p(z) − log q(z), z ~ q, n=${est.n}; rhs: −analytic KL` };
+      return {
+        rule: "standard-errors",
+        estimate: est,
+        reference: -model.klToPrior(q),
+        method: `lhs: MC mean of log p(z) − log q(z), z ~ q, n=${est.n}; rhs: −analytic KL`,
+      };
     },
   },
   {

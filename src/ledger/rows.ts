@@ -54,6 +54,12 @@ export interface LedgerOptions {
 export const IDENTITY_TOLERANCE = 1e-10;
 
 /** Both sides exact in float64: |Δ| / max(|lhs|, |rhs|, 1) ≤ IDENTITY_TOLERANCE. */
-export function identity(sides: { lhs: number; rhs: number; method: string; also?: readonly (Comparison & { label: string })[]; details?: Record<string, number> }): LedgerSides {
+export function identity(sides: {
+  lhs: number;
+  rhs: number;
+  method: string;
+  also?: readonly (Comparison & { label: string })[];
+  details?: Record<string, number>;
+}): LedgerSides {
   return { rule: "bound", relative: true, within: IDENTITY_TOLERANCE, why: "float64 identity; quadrature error far below", ...sides };
 }

@@ -11,11 +11,11 @@
  *
  * plus the small runtime differences (yielding to the event loop, a terminal progress bar).
  */
-import { createHash } from "crypto";
-import * as nodeFs from "fs";
-import * as os from "os";
-import * as nodePath from "path";
-import * as zlib from "zlib";
+import { createHash } from "node:crypto";
+import * as nodeFs from "node:fs";
+import * as os from "node:os";
+import * as nodePath from "node:path";
+import * as zlib from "node:zlib";
 import type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOptions, RichDisplay } from "./types";
 
 export type { BackendCandidate, PlotlyBundleFile, ProgressBar, ProgressBarOptions, RichDisplay } from "./types";
@@ -44,7 +44,10 @@ export function richDisplay(): RichDisplay | null {
   };
 }
 
-type WriteDisplayData = (data: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+type WriteDisplayData = (
+  data: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 /** SHA-256 of some texts (UTF-8) and bytes, in order, as hex (data fingerprints in checkpoints). */
 export function sha256Hex(parts: (string | Uint8Array)[]): string {
@@ -151,7 +154,6 @@ export function isInteractiveTerminal(): boolean {
 /** A cli-progress bar on the terminal. */
 export function progressBar(options: ProgressBarOptions): ProgressBar {
   // cli-progress is only loaded for the command line.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const cliProgress = require("cli-progress");
   return new cliProgress.SingleBar({ format: options.format, hideCursor: true }, cliProgress.Presets.shades_classic);
 }

@@ -17,7 +17,7 @@
  * (10 MB, unminified), so an exported page stays a sensible size.
  */
 import { ArgumentError } from "../errors";
-import { plotlyBundleFile, sha256Base64, type PlotlyBundleFile } from "../platform";
+import { type PlotlyBundleFile, plotlyBundleFile, sha256Base64 } from "../platform";
 
 /** A Plotly figure: traces, layout and config, as in `Plotly.newPlot(div, data, layout, config)`. */
 export interface PlotlyFigure {
@@ -103,10 +103,14 @@ export function plotlyScriptBody(source: string, pkg: string, version: string): 
 export function plotlyBundle(options: { flavor?: PlotlyBundleFlavor } = {}): string {
   const bundle = plotlyBundleSource(options.flavor ?? "cartesian");
   const { version, pkg } = bundle;
-  const script = "url" in bundle
-    ? `<script type="text/javascript" src="${bundle.url}" data-plotly-bundle="${pkg}@${version}"></script>\n`
-    : `<script type="text/javascript" data-plotly-bundle="${pkg}@${version}">\n${plotlyScriptBody(bundle.source, pkg, version)}</script>\n`;
-  return script + `<div class="workbook-plotly-bundle" style="font-size:11px;color:#888">Plotly ${version} (${pkg}) embedded for the interactive figures below.</div>`;
+  const script =
+    "url" in bundle
+      ? `<script type="text/javascript" src="${bundle.url}" data-plotly-bundle="${pkg}@${version}"></script>\n`
+      : `<script type="text/javascript" data-plotly-bundle="${pkg}@${version}">\n${plotlyScriptBody(bundle.source, pkg, version)}</script>\n`;
+  return (
+    script +
+    `<div class="workbook-plotly-bundle" style="font-size:11px;color:#888">Plotly ${version} (${pkg}) embedded for the interactive figures below.</div>`
+  );
 }
 
 function fnv1a(s: string): string {
@@ -122,7 +126,10 @@ let figureCounter = 0;
 
 /** JSON for an inline script: "<" escaped so that no "</script>" or "<!--" can appear. */
 function inlineJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /**
@@ -140,8 +147,8 @@ export function plotlyFigureHtml(figure: PlotlyFigure, options: PlotlyFigureOpti
   figureCounter += 1;
   const id = options.id ?? `plotly-${fnv1a(json + script)}-${figureCounter}`;
   if (!/^[A-Za-z][\w-]*$/.test(id)) throw new ArgumentError("id", `must be a plain HTML id (letters, digits, - and _), got "${id}"`);
-  const layoutHeight = (figure.layout ?? {})["height"];
-  const height = typeof layoutHeight === "number" ? layoutHeight : options.height ?? 450;
+  const layoutHeight = figure.layout?.height;
+  const height = typeof layoutHeight === "number" ? layoutHeight : (options.height ?? 450);
   return (
     `<div id="${id}" class="workbook-plotly" style="width:100%;min-height:${height}px"></div>\n` +
     `<script type="text/javascript">\n(function () {\n` +

@@ -3,8 +3,8 @@
  * chart shows the same in JupyterLab, in the exported HTML and on GitHub.
  */
 import * as vega from "vega";
-import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
+import * as vl from "vega-lite";
 
 export type { TopLevelSpec as VegaLiteSpec };
 

@@ -19,13 +19,14 @@
  * Every failure is a {@link CheckpointError} naming the file at fault; a damaged checkpoint
  * also names the newest kept epoch that is intact.
  */
+
+import type { Stats } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { ArgumentError } from "../errors";
-import { Vae } from "./model";
-import { type VaeConfig, checkVaeConfig } from "./config";
-import type { Stats } from "fs";
 import { fs, instanceTag, path, processAlive } from "../platform";
 import type { NamedTensor } from "../tensors";
+import { assertVaeConfig, type VaeConfig } from "./config";
+import { Vae } from "./model";
 
 export interface CheckpointState<TMeta = unknown> {
   config: Required<VaeConfig>;
@@ -230,7 +231,7 @@ export function pointLatestAt(epochFolder: string): void {
   const name = path.basename(epochFolder);
   if (!EPOCH_FOLDER.test(name)) throw new CheckpointError(epochFolder, "is not an epoch folder (epoch-NNNN)");
   try {
-    writeFileAtomic(path.join(runDir, "latest.json"), JSON.stringify({ checkpoint: name, epoch: epochOf(name) }) + "\n");
+    writeFileAtomic(path.join(runDir, "latest.json"), `${JSON.stringify({ checkpoint: name, epoch: epochOf(name) })}\n`);
   } catch (error) {
     throw new CheckpointError(path.join(runDir, "latest.json"), `could not be written: ${describeFsError(error)}`);
   }
@@ -300,7 +301,7 @@ export async function saveCheckpoint<TMeta>(
     throw new CheckpointError(final, `could not be saved (writing ${path.basename(writing)}): ${describeFsError(error)}${intactNote}`);
   }
   try {
-    writeFileAtomic(path.join(dir, "latest.json"), JSON.stringify({ checkpoint: name, epoch: state.epoch }) + "\n");
+    writeFileAtomic(path.join(dir, "latest.json"), `${JSON.stringify({ checkpoint: name, epoch: state.epoch })}\n`);
   } catch (error) {
     throw new CheckpointError(path.join(dir, "latest.json"), `could not be updated to ${name}: ${describeFsError(error)}${intactNote}`);
   }
@@ -377,7 +378,7 @@ function readModelJson(folder: string): ModelJson {
   if (!manifestOk(json.weightsManifest, "weights.bin")) throw damaged("no weightsManifest for weights.bin");
   if (!manifestOk(json.optimizerManifest, "optimizer.bin")) throw damaged("no optimizerManifest for optimizer.bin");
   try {
-    checkVaeConfig(json.config);
+    assertVaeConfig(json.config);
   } catch (error) {
     throw damaged(`config: ${(error as Error).message}`);
   }
@@ -403,7 +404,10 @@ function readTensors(folder: string, bin: string, specs: tf.io.WeightsManifestEn
     expected += s.shape.reduce((a, b) => a * b, 1) * BYTES[s.dtype];
   }
   if (buf.byteLength !== expected) {
-    throw new CheckpointError(file, `is damaged: ${buf.byteLength} bytes, model.json's manifest needs ${expected}${buf.byteLength < expected ? " (truncated)" : ""}`);
+    throw new CheckpointError(
+      file,
+      `is damaged: ${buf.byteLength} bytes, model.json's manifest needs ${expected}${buf.byteLength < expected ? " (truncated)" : ""}`,
+    );
   }
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(ab, specs);

@@ -2,7 +2,7 @@
  * The shape of a VAE: its layer widths and how its dense layers differentiate, checked
  * (and its size counted) before any weight is allocated.
  */
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { DENSE_GRADIENTS, type DenseGradient } from "../fast/dense";
 
 export interface VaeConfig {
@@ -20,11 +20,13 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = { inputDim: 784, hidden: [400], lat
 /** The most values one weight matrix may hold: 2³¹ − 1 float32s, 8 GiB (beyond it typed arrays and kernels give up). */
 const MAX_LAYER_VALUES = 2 ** 31 - 1;
 
-export function checkVaeConfig(config: VaeConfig): void {
-  checkInteger("inputDim", config.inputDim, 1);
-  checkInteger("latentDim", config.latentDim, 1);
+export function assertVaeConfig(config: VaeConfig): void {
+  assertInteger("inputDim", config.inputDim, 1);
+  assertInteger("latentDim", config.latentDim, 1);
   if (!Array.isArray(config.hidden)) throw new ArgumentError("hidden", "must be an array of layer widths");
-  config.hidden.forEach((h, i) => checkInteger(`hidden[${i}]`, h, 1));
+  config.hidden.forEach((h, i) => {
+    assertInteger(`hidden[${i}]`, h, 1);
+  });
   if (config.gradient !== undefined && !DENSE_GRADIENTS.includes(config.gradient)) {
     throw new ArgumentError("gradient", `must be "auto", "transposed", "flags" or "builtin", got "${config.gradient}"`);
   }

@@ -3,9 +3,9 @@
  * `mnist` (the embedded default), or any IDX files (MNIST, Fashion-MNIST), gzipped
  * or not. Images are kept as float32 in [0, 1], row-major, one 784-vector per image.
  */
-import { ArgumentError, checkInteger } from "../errors";
-import { Rng } from "../random";
+import { ArgumentError, assertInteger } from "../errors";
 import { fs, gunzip, mnistDigits, path, preloadMnistDigits, sha256Hex } from "../platform";
+import { Rng } from "../random";
 
 export interface ImageSet {
   /** n × (height·width) pixel intensities in [0, 1], row-major. */
@@ -99,7 +99,10 @@ export function loadDefaultDigits(options: { testFraction?: number; seed?: numbe
 // ---------------------------------------------------------------- IDX files
 
 export class IdxFormatError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = "IdxFormatError";
   }
@@ -227,17 +230,17 @@ export function fingerprint(set: ImageSet): string {
   ]).slice(0, 16);
 }
 
-/** Checks that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
-export function checkImageSet(name: string, set: ImageSet): void {
-  checkInteger(`${name}.n`, set.n, 1);
+/** Asserts that an ImageSet is well formed: sizes agree, every pixel is finite and in [0, 1]. */
+export function assertImageSet(name: string, set: ImageSet): void {
+  assertInteger(`${name}.n`, set.n, 1);
   if (set.images.length !== set.n * pixels(set)) {
     throw new ArgumentError(name, `images has ${set.images.length} values, expected n·height·width = ${set.n * pixels(set)}`);
   }
-  checkPixels(name, set.images);
+  assertPixels(name, set.images);
 }
 
 /** Every value is a pixel intensity in [0, 1] (NaN is not). */
-export function checkPixels(name: string, values: ArrayLike<number>): void {
+export function assertPixels(name: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v >= 0 && v <= 1)) throw new ArgumentError(name, `pixel ${i} is ${v}; images must lie in [0, 1]`);

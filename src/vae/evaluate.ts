@@ -13,11 +13,11 @@
  * The values are those a synchronous read gives on Node.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 import { type Estimate, monteCarloMean } from "../estimators";
 import { logMeanExp } from "../linalg";
 import { Rng } from "../random";
-import { checkPixels } from "./data";
+import { assertPixels } from "./data";
 import type { Vae } from "./model";
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
@@ -31,7 +31,7 @@ function countImages(model: Vae, images: Float32Array, min = 1): number {
   if (!Number.isInteger(n) || n < min) {
     throw new ArgumentError("images", `${images.length} values are not ${min > 1 ? `${min} or more images` : "a whole number of images"} of ${d} pixels`);
   }
-  checkPixels("images", images);
+  assertPixels("images", images);
   return n;
 }
 
@@ -64,7 +64,7 @@ export async function evaluateElbo(model: Vae, images: Float32Array, options: { 
   const d = model.config.inputDim;
   const n = countImages(model, images);
   const batch = options.batchSize ?? 500;
-  checkInteger("batchSize", batch, 1);
+  assertInteger("batchSize", batch, 1);
   const rng = new Rng(`eval/${options.seed ?? 0}`);
   const recon = new Float64Array(n);
   const klv = new Float64Array(n);
@@ -92,7 +92,7 @@ export async function logImportanceWeights(
   k: number,
   options: { seed?: number; maxBatch?: number } = {},
 ): Promise<Float64Array[]> {
-  checkInteger("k", k, 1);
+  assertInteger("k", k, 1);
   const d = model.config.inputDim;
   const n = countImages(model, images);
   checkWeightBudget("k", k, n);
@@ -156,8 +156,8 @@ export interface IwaeLadder {
  */
 export function iwaePlan(imageCount: number, ks: number[], subset?: number, draws?: number): { draws: number; examples: number } {
   if (!Array.isArray(ks) || ks.length === 0) throw new ArgumentError("ks", "must be a non-empty array of draw counts");
-  for (const [i, k] of ks.entries()) checkInteger(`ks[${i}]`, k, 1);
-  if (draws !== undefined) checkInteger("draws", draws, 1);
+  for (const [i, k] of ks.entries()) assertInteger(`ks[${i}]`, k, 1);
+  if (draws !== undefined) assertInteger("draws", draws, 1);
   const K = draws ?? ks.reduce((a, b) => Math.max(a, b));
   for (const k of ks) {
     if (K % k !== 0)
@@ -166,7 +166,7 @@ export function iwaePlan(imageCount: number, ks: number[], subset?: number, draw
         draws === undefined ? `every k must divide the largest (${K}); ${k} does not` : `must be a multiple of every k; ${k} does not divide ${K}`,
       );
   }
-  if (subset !== undefined) checkInteger("subset", subset, 2);
+  if (subset !== undefined) assertInteger("subset", subset, 2);
   const n = Math.min(imageCount, subset ?? imageCount);
   if (n < 2) throw new ArgumentError("images", `the ladder's standard errors need at least 2 images, got ${n}`);
   checkWeightBudget(draws === undefined ? "ks" : "draws", K, n);

@@ -4,7 +4,7 @@
  * reconstructions, prior samples and the decoded latent manifold.
  */
 import { PNG } from "pngjs";
-import { ArgumentError, checkInteger } from "../errors";
+import { ArgumentError, assertInteger } from "../errors";
 
 export interface DigitGridOptions {
   height?: number;
@@ -21,10 +21,10 @@ export function imageGridPng(images: ArrayLike<number>, rows: number, cols: numb
   const w = options.width ?? 28;
   const scale = options.scale ?? 2;
   const gap = options.gap ?? 1;
-  checkInteger("rows", rows, 1);
-  checkInteger("cols", cols, 1);
-  checkInteger("scale", scale, 1);
-  checkInteger("gap", gap, 0);
+  assertInteger("rows", rows, 1);
+  assertInteger("cols", cols, 1);
+  assertInteger("scale", scale, 1);
+  assertInteger("gap", gap, 0);
   if (images.length < rows * cols * h * w) {
     throw new ArgumentError("images", `has ${images.length} values, a ${rows}×${cols} grid of ${h}×${w} needs ${rows * cols * h * w}`);
   }

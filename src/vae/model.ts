@@ -15,16 +15,16 @@
  * backward pass is src/fast/dense.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ArgumentError } from "../errors";
-import { Rng } from "../random";
-import { Normal, standardNormalNoise } from "../distributions/normal";
 import { Bernoulli } from "../distributions/bernoulli";
 import { Independent } from "../distributions/independent";
 import { kl } from "../distributions/kl";
-import { type DenseLayer, type GradientMode, dense, resolveGradientMode } from "../fast/dense";
+import { Normal, standardNormalNoise } from "../distributions/normal";
+import { ArgumentError } from "../errors";
+import { type DenseLayer, dense, type GradientMode, resolveGradientMode } from "../fast/dense";
 import { instanceTag } from "../platform";
-import { DEFAULT_VAE_CONFIG, type VaeConfig, checkVaeConfig, pairs, vaeParameterCount } from "./config";
-import { checkPixels } from "./data";
+import { Rng } from "../random";
+import { assertVaeConfig, DEFAULT_VAE_CONFIG, pairs, type VaeConfig, vaeParameterCount } from "./config";
+import { assertPixels } from "./data";
 
 export interface VaeLoss {
   /** Mean over the batch of −ELBO = −recon + kl, nats per example (a scalar). */
@@ -49,7 +49,7 @@ export class Vae {
   /** Weights initialized like torch.nn.Linear: W, b ~ U(−1/√fan_in, 1/√fan_in), seeded. */
   constructor(config: Partial<VaeConfig> = {}, seed = 0) {
     const full = { ...DEFAULT_VAE_CONFIG, ...config } as Required<VaeConfig>;
-    checkVaeConfig(full);
+    assertVaeConfig(full);
     this.config = { ...full, hidden: full.hidden.slice() };
     this.gradientMode = resolveGradientMode(full.gradient);
     const { inputDim, hidden, latentDim } = this.config;
@@ -71,7 +71,9 @@ export class Vae {
     // tidy keeps only tensors, so compute the parameters inside it and wrap them outside.
     const [loc, scale] = tf.tidy(() => {
       let h: tf.Tensor2D = x;
-      this.encoderLayers.forEach((l, i) => (h = dense(h, l, "relu", mode, i === 0)));
+      this.encoderLayers.forEach((l, i) => {
+        h = dense(h, l, "relu", mode, i === 0);
+      });
       const onData = this.encoderLayers.length === 0;
       const logVar = dense(h, this.logVarHead, "linear", mode, onData);
       return [dense(h, this.locHead, "linear", mode, onData), tf.exp(tf.mul(0.5, logVar))];
@@ -104,7 +106,7 @@ export class Vae {
   loss(x: tf.Tensor2D, seed?: number, options: { validateArgs?: boolean } = {}): VaeLoss {
     if (options.validateArgs ?? true) {
       checkFloat32("x", x);
-      checkPixels("x", x.dataSync());
+      assertPixels("x", x.dataSync());
     }
     return tf.tidy(() => {
       const q = this.encode(x); // q_φ(z|x)
@@ -129,13 +131,7 @@ export class Vae {
 
   /** Stable names for the weights: enc0, …, loc, logvar, dec0, …, out. */
   weightNames(): string[] {
-    const names = [
-      ...this.encoderLayers.map((_, i) => `enc${i}`),
-      "loc",
-      "logvar",
-      ...this.decoderLayers.map((_, i) => `dec${i}`),
-      "out",
-    ];
+    const names = [...this.encoderLayers.map((_, i) => `enc${i}`), "loc", "logvar", ...this.decoderLayers.map((_, i) => `dec${i}`), "out"];
     return names.flatMap((n) => [`${n}/kernel`, `${n}/bias`]);
   }
 
@@ -143,7 +139,9 @@ export class Vae {
   getWeights(): tf.NamedTensorMap {
     const names = this.weightNames();
     const out: tf.NamedTensorMap = {};
-    this.variables().forEach((v, i) => (out[names[i]] = tf.clone(v)));
+    this.variables().forEach((v, i) => {
+      out[names[i]] = tf.clone(v);
+    });
     return out;
   }
 

@@ -15,18 +15,18 @@
  * checkpoint continues exactly as an uninterrupted one would.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ArgumentError, checkInteger } from "../errors";
-import { Rng } from "../random";
-import { Vae } from "./model";
-import { DEFAULT_VAE_CONFIG, type VaeConfig, architecture, checkVaeConfig, vaeParameterCount } from "./config";
-import { Binarization, BINARIZATIONS, ImageSet, binarize, checkImageSet, fingerprint, permutation, pixels } from "./data";
-import { evaluateElbo } from "./evaluate";
-import { type RunFolder, loadCheckpoint, pointLatestAt, prepareCheckpointDir, saveCheckpoint, settleRunFolder } from "./checkpoint";
-import { createAdam } from "./adam";
-import { type TrainingStep, openTrainingStep } from "./steps";
+import { ArgumentError, assertInteger } from "../errors";
 import type { AdamState } from "../fast/adam-state";
-import type { NamedTensor } from "../tensors";
 import { type ProgressBar, totalMemory, yieldToEventLoop } from "../platform";
+import { Rng } from "../random";
+import type { NamedTensor } from "../tensors";
+import { createAdam } from "./adam";
+import { loadCheckpoint, pointLatestAt, prepareCheckpointDir, type RunFolder, saveCheckpoint, settleRunFolder } from "./checkpoint";
+import { architecture, assertVaeConfig, DEFAULT_VAE_CONFIG, type VaeConfig, vaeParameterCount } from "./config";
+import { assertImageSet, BINARIZATIONS, type Binarization, binarize, fingerprint, type ImageSet, permutation, pixels } from "./data";
+import { evaluateElbo } from "./evaluate";
+import { Vae } from "./model";
+import { openTrainingStep, type TrainingStep } from "./steps";
 
 export { lossAndGradients, trainStep } from "./steps";
 
@@ -96,7 +96,12 @@ export interface TrainResult {
 }
 
 export class TrainingDivergedError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly value: number, hint: string) {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly value: number,
+    hint: string,
+  ) {
     super(
       `training diverged: the loss is ${value} at epoch ${epoch}, step ${step}. ${hint}` +
         // The images were checked to lie in [0, 1] before training, so the step size is what is left.
@@ -130,12 +135,12 @@ function resolveTrainOptions(options: TrainOptions) {
     seed: options.seed ?? 0,
     binarization: options.binarization ?? ("dynamic" as Binarization),
   };
-  checkInteger("epochs", o.epochs, 1);
-  checkInteger("batchSize", o.batchSize, 1);
+  assertInteger("epochs", o.epochs, 1);
+  assertInteger("batchSize", o.batchSize, 1);
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new ArgumentError("learningRate", `must be a positive number, got ${o.learningRate}`);
   if (!Number.isInteger(o.seed)) throw new ArgumentError("seed", `must be an integer, got ${o.seed}`);
   if (!BINARIZATIONS.includes(o.binarization)) throw new ArgumentError("binarization", `must be one of ${BINARIZATIONS.join(", ")}, got "${o.binarization}"`);
-  if (options.maxSteps !== undefined) checkInteger("maxSteps", options.maxSteps, 1);
+  if (options.maxSteps !== undefined) assertInteger("maxSteps", options.maxSteps, 1);
   return o;
 }
 
@@ -144,10 +149,13 @@ export function testImages(test: ImageSet, binarization: Binarization, seed: num
   return binarize(test.images, binarization, new Rng(`test-binarize/${seed}`));
 }
 
-const formatSource = (source: Record<string, string | number>) => Object.entries(source).map(([k, v]) => `${k} ${v}`).join(", ");
+const formatSource = (source: Record<string, string | number>) =>
+  Object.entries(source)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
 
 /** A checkpoint resumes (and is evaluated) only on the data it was trained on. */
-export function checkSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
+export function assertSameData(saved: CheckpointData | undefined, now: { train?: string; test?: string | null }, where: string): void {
   if (!saved) return;
   const source = saved.source ? ` (${formatSource(saved.source)})` : "";
   for (const part of ["train", "test"] as const) {
@@ -201,11 +209,7 @@ export interface Batch {
  * batches of `batchSize` (the last may be smaller), each with the seed of its draws.
  * Everything derives from (seed, epoch).
  */
-export function* epochBatches(
-  train: ImageSet,
-  epoch: number,
-  options: { batchSize: number; binarization: Binarization; seed: number },
-): Generator<Batch> {
+export function* epochBatches(train: ImageSet, epoch: number, options: { batchSize: number; binarization: Binarization; seed: number }): Generator<Batch> {
   const d = pixels(train);
   const epochRng = new Rng(`train/${options.seed}/epoch${epoch}`);
   const order = permutation(train.n, epochRng.fork("shuffle"));
@@ -281,10 +285,10 @@ export async function trainVae(train: ImageSet, test: ImageSet | null, options: 
 /** Checks everything that can be checked before any work; the checkpoint folder is settled and made writable. */
 function planRun(train: ImageSet, test: ImageSet | null, options: TrainOptions): RunPlan {
   const o = resolveTrainOptions(options);
-  checkImageSet("train", train);
-  if (test) checkImageSet("test", test);
+  assertImageSet("train", train);
+  if (test) assertImageSet("test", test);
   const config = { ...DEFAULT_VAE_CONFIG, ...options.model, inputDim: pixels(train) };
-  checkVaeConfig(config);
+  assertVaeConfig(config);
   if (test && pixels(test) !== config.inputDim) throw new ArgumentError("test", `has ${pixels(test)} pixels per image, train has ${config.inputDim}`);
   if (o.batchSize > train.n) throw new ArgumentError("batchSize", `${o.batchSize} is more than the ${train.n} training images; use at most ${train.n}`);
   checkMemory(config, options.memoryLimit ?? totalMemory());
@@ -315,7 +319,7 @@ async function openRun(plan: RunPlan): Promise<Run> {
     const ck = loadCheckpoint<Meta>(folder.dir);
     try {
       checkResumable(ck.meta.options, ck.config, o, config, folder.dir);
-      checkSameData(ck.meta.data, folder.data, ck.path);
+      assertSameData(ck.meta.data, folder.data, ck.path);
       await optimizer.setWeights(ck.optimizerWeights); // copies what it keeps
     } catch (error) {
       ck.model.dispose();

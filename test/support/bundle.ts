@@ -3,10 +3,11 @@
  * ships it: bundled by esbuild (its dependencies periscopic, estree-walker … are ES modules
  * that plain `require` cannot load).
  */
-import * as esbuild from "esbuild";
+
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as esbuild from "esbuild";
 
 export function loadBundled<T>(entry: string): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vae-bundle-"));

@@ -7,6 +7,7 @@
 import type { Page } from "playwright-core";
 import { buildLite } from "../../scripts/build-lite";
 import { type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../../scripts/notebook-ui";
+import { CHECKS_METADATA } from "../../src/judge";
 
 let built: ReturnType<typeof buildLite> | undefined;
 
@@ -36,3 +37,37 @@ export async function appendAndRun(page: Page, text: string, timeout = 60_000): 
 
 /** An output that shows an error: stderr text or an error traceback. */
 export const isErrorOutput = (mime: string) => mime === "application/vnd.jupyter.stderr" || mime.includes("error");
+
+/**
+ * JupyterLite's page config can expose its application object as window.jupyterapp
+ * (exposeAppInBrowser, as JupyterLab's own UI tests use it). The test asks for it by
+ * amending the site's jupyter-lite.json on its way to the page; the site stays as built.
+ */
+export async function exposeJupyterApp(page: Page): Promise<void> {
+  await page.route("**/jupyter-lite.json", async (route) => {
+    const response = await route.fetch();
+    if (!response.ok()) return route.fulfill({ response });
+    const json = await response.json();
+    json["jupyter-config-data"] = { ...json["jupyter-config-data"], exposeAppInBrowser: "true" };
+    return route.fulfill({ response, json });
+  });
+}
+
+/** A row as `show.ledger` sends it in its output's metadata (src/judge.ts; non-finite numbers as strings). */
+export type CheckJson = { tag: string; title: string; lhs: number | string; rhs: number | string; pass: boolean; method: string; tolerance: string };
+
+/** The ledger rows and checked claims the notebook on screen shows, in order, from its outputs' metadata (needs exposeJupyterApp). */
+export async function checkRowsInPage(page: Page): Promise<CheckJson[]> {
+  const rows = await page.evaluate((key) => {
+    type OutputModel = { metadata: Record<string, unknown> };
+    type CellModel = { type: string; outputs?: { length: number; get(i: number): OutputModel } };
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { model: { cells: Iterable<CellModel> } } } } } }).jupyterapp;
+    const found: unknown[] = [];
+    for (const cell of app.shell.currentWidget.content.model.cells) {
+      if (cell.type !== "code" || !cell.outputs) continue;
+      for (let i = 0; i < cell.outputs.length; i++) found.push(...((cell.outputs.get(i).metadata[key] as unknown[] | undefined) ?? []));
+    }
+    return found;
+  }, CHECKS_METADATA);
+  return rows as CheckJson[];
+}

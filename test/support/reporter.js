@@ -1,6 +1,6 @@
 // mocha's spec reporter, plus one closing line in the plain "N passed, N failed" form
 // that CI systems read.
-"use strict";
+
 const Mocha = require("mocha");
 const { EVENT_RUN_END } = Mocha.Runner.constants;
 

@@ -10,6 +10,7 @@ resolves imports and @types from there).
 tslab aborts every execution that arrives within 200 ms of a failed one (its
 `execQueue.reset(200)`), so a request after a failure waits 300 ms.
 """
+
 import json
 import subprocess
 import sys

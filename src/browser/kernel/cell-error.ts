@@ -3,7 +3,11 @@
 /** A cell that cannot be compiled: the message, and where (1-based line and column). */
 export class CellSyntaxError extends SyntaxError {
   readonly cellSyntaxError = true;
-  constructor(message: string, readonly line: number, readonly column: number | null) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number | null,
+  ) {
     super(message);
     this.name = "SyntaxError";
   }

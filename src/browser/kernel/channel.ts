@@ -118,7 +118,9 @@ export class WorkerChannel {
           this.settle(message.id, message.content);
         } else if (message.type === "exit") {
           // The worker ends itself: fail what it will never answer, start another.
-          queueMicrotask(() => this.restart(`the kernel's worker stopped: ${message.reason}; a new one was started, and the names defined so far are gone`, "died"));
+          queueMicrotask(() =>
+            this.restart(`the kernel's worker stopped: ${message.reason}; a new one was started, and the names defined so far are gone`, "died"),
+          );
         } else {
           this.options.onMessage?.(message);
         }

@@ -29,13 +29,14 @@
  *
  * Nothing is type-checked here: types are erased, not verified.
  */
-import { transform } from "sucrase";
+
 import { parse } from "acorn";
-import { analyze, type Scope } from "periscopic";
+import type * as estree from "estree";
 import { walk } from "estree-walker";
 import isReference from "is-reference";
 import MagicString from "magic-string";
-import type * as estree from "estree";
+import { analyze, type Scope } from "periscopic";
+import { transform } from "sucrase";
 import { CellSyntaxError, isCellSyntaxError } from "./cell-error";
 
 /** The names the compiled function takes, in order. */
@@ -103,7 +104,11 @@ export interface TypeScriptTranspiler {
  * `accessor` fields. A false alarm (an `@` in a string) only costs TypeScript's transpiler.
  */
 export function needsTypeScript(source: string): boolean {
-  return /(^|[\s;{}])(namespace|module)\s+[A-Za-z_$][\w$.]*\s*\{/.test(source) || /(^|[\s(,{])@[A-Za-z_$(]/.test(source) || /(^|[\s;{}])accessor\s+[#A-Za-z_$[]/.test(source);
+  return (
+    /(^|[\s;{}])(namespace|module)\s+[A-Za-z_$][\w$.]*\s*\{/.test(source) ||
+    /(^|[\s(,{])@[A-Za-z_$(]/.test(source) ||
+    /(^|[\s;{}])accessor\s+[#A-Za-z_$[]/.test(source)
+  );
 }
 
 /** TypeScript → JavaScript line for line with sucrase (types erased, nothing else lowered). */
@@ -127,7 +132,11 @@ export function transpileWithSucrase(source: string): Transpiled {
 export async function transpile(source: string, options: Pick<CompileOptions, "typescript">): Promise<Transpiled> {
   if (!needsTypeScript(source)) return transpileWithSucrase(source);
   if (!options.typescript) {
-    throw new CellSyntaxError("this cell uses a namespace, a decorator or an `accessor` field, which need TypeScript's transpiler, and none is available here", 1, null);
+    throw new CellSyntaxError(
+      "this cell uses a namespace, a decorator or an `accessor` field, which need TypeScript's transpiler, and none is available here",
+      1,
+      null,
+    );
   }
   return (await options.typescript()).transpile(source);
 }
@@ -205,7 +214,7 @@ export function declareImports(cell: ParsedCell, out: MagicString): CompiledCell
     imports.push({ source: String(statement.source.value), names });
     // Same number of lines as the import it replaces, so later lines keep their numbers.
     const lines = cell.js.slice(statement.start, statement.end).split("\n").length - 1;
-    out.overwrite(statement.start, statement.end, ";" + parts.join(" ") + "\n".repeat(lines));
+    out.overwrite(statement.start, statement.end, `;${parts.join(" ")}${"\n".repeat(lines)}`);
   }
   return imports;
 }
@@ -220,7 +229,12 @@ export function declareImports(cell: ParsedCell, out: MagicString): CompiledCell
  * `await` resumes through `__resume`, which throws once the cell has been interrupted.
  * Returns the tslib helpers (`__decorate` …) that TypeScript's output calls.
  */
-export function rewriteReferences(cell: ParsedCell, out: MagicString, isKnown: (name: string) => boolean, helperNames: ReadonlySet<string> = new Set()): string[] {
+export function rewriteReferences(
+  cell: ParsedCell,
+  out: MagicString,
+  isKnown: (name: string) => boolean,
+  helperNames: ReadonlySet<string> = new Set(),
+): string[] {
   const { root, scopes } = cell;
   const helpers = new Set<string>();
   /** Names of enclosing class expressions (`class B { … B … }` binds B inside only). */
@@ -285,7 +299,7 @@ export function rewriteReferences(cell: ParsedCell, out: MagicString, isKnown: (
     },
     leave(node) {
       const own = scopes.get(node);
-      if (own && own.parent) scope = own.parent;
+      if (own?.parent) scope = own.parent;
       if (node.type === "ClassExpression" && node.id) classNames.pop();
     },
   });

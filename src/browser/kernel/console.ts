@@ -28,15 +28,31 @@ export function formatLog(args: unknown[]): string {
 // Node's getStringWidth without ICU: East Asian wide characters count two columns.
 const isFullWidthCodePoint = (code: number) =>
   code >= 0x1100 &&
-  (code <= 0x115f || code === 0x2329 || code === 0x232a ||
-    (code >= 0x2e80 && code <= 0x3247 && code !== 0x303f) || (code >= 0x3250 && code <= 0x4dbf) ||
-    (code >= 0x4e00 && code <= 0xa4c6) || (code >= 0xa960 && code <= 0xa97c) || (code >= 0xac00 && code <= 0xd7a3) ||
-    (code >= 0xf900 && code <= 0xfaff) || (code >= 0xfe10 && code <= 0xfe19) || (code >= 0xfe30 && code <= 0xfe6b) ||
-    (code >= 0xff01 && code <= 0xff60) || (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1b000 && code <= 0x1b001) ||
-    (code >= 0x1f200 && code <= 0x1f251) || (code >= 0x1f300 && code <= 0x1f64f) || (code >= 0x20000 && code <= 0x3fffd));
+  (code <= 0x115f ||
+    code === 0x2329 ||
+    code === 0x232a ||
+    (code >= 0x2e80 && code <= 0x3247 && code !== 0x303f) ||
+    (code >= 0x3250 && code <= 0x4dbf) ||
+    (code >= 0x4e00 && code <= 0xa4c6) ||
+    (code >= 0xa960 && code <= 0xa97c) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe10 && code <= 0xfe19) ||
+    (code >= 0xfe30 && code <= 0xfe6b) ||
+    (code >= 0xff01 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1b000 && code <= 0x1b001) ||
+    (code >= 0x1f200 && code <= 0x1f251) ||
+    (code >= 0x1f300 && code <= 0x1f64f) ||
+    (code >= 0x20000 && code <= 0x3fffd));
 const isZeroWidthCodePoint = (code: number) =>
-  code <= 0x1f || (code >= 0x7f && code <= 0x9f) || (code >= 0x300 && code <= 0x36f) || (code >= 0x200b && code <= 0x200f) ||
-  (code >= 0x20d0 && code <= 0x20ff) || (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xfe20 && code <= 0xfe2f) ||
+  code <= 0x1f ||
+  (code >= 0x7f && code <= 0x9f) ||
+  (code >= 0x300 && code <= 0x36f) ||
+  (code >= 0x200b && code <= 0x200f) ||
+  (code >= 0x20d0 && code <= 0x20ff) ||
+  (code >= 0xfe00 && code <= 0xfe0f) ||
+  (code >= 0xfe20 && code <= 0xfe2f) ||
   (code >= 0xe0100 && code <= 0xe01ef);
 
 export function stringWidth(text: string): number {
@@ -57,19 +73,14 @@ export function renderTable(head: string[], columns: string[][]): string {
   for (let i = 0; i < head.length; i++) {
     for (let j = 0; j < longest; j++) {
       rows[j] ??= [];
-      const value = (rows[j][i] = Object.prototype.hasOwnProperty.call(columns[i], j) ? columns[i][j] : "");
+      const value = Object.hasOwn(columns[i], j) ? columns[i][j] : "";
+      rows[j][i] = value;
       widths[i] = Math.max(widths[i] || 0, stringWidth(value));
     }
   }
-  const row = (cells: string[]) => "│ " + cells.map((c, i) => c + " ".repeat(widths[i] - stringWidth(c))).join(" │ ") + " │";
+  const row = (cells: string[]) => `│ ${cells.map((c, i) => c + " ".repeat(widths[i] - stringWidth(c))).join(" │ ")} │`;
   const divider = widths.map((w) => "─".repeat(w + 2));
-  return [
-    "┌" + divider.join("┬") + "┐",
-    row(head),
-    "├" + divider.join("┼") + "┤",
-    ...rows.map(row),
-    "└" + divider.join("┴") + "┘",
-  ].join("\n");
+  return [`┌${divider.join("┬")}┐`, row(head), `├${divider.join("┼")}┤`, ...rows.map(row), `└${divider.join("┴")}┘`].join("\n");
 }
 
 /** The text of `console.table(data, properties)`, or null when Node would just log the value. */
@@ -106,7 +117,7 @@ export function tableText(data: unknown, properties?: string[]): string | null {
     } else {
       for (const k of properties ?? Object.keys(item as object)) {
         map[k] ??= [];
-        map[k][i] = (primitive && properties) || !Object.prototype.hasOwnProperty.call(item, k) ? "" : cell((item as Record<string, unknown>)[k]);
+        map[k][i] = (primitive && properties) || !Object.hasOwn(item as object, k) ? "" : cell((item as Record<string, unknown>)[k]);
       }
     }
   });
@@ -153,7 +164,7 @@ export function createConsole(host: ConsoleHost) {
   const counts = new Map<string, number>();
   const write = (stream: StreamName, text: string) => {
     if (indent) text = indent + text.replace(/\n/g, `\n${indent}`);
-    host.write(stream, text + "\n");
+    host.write(stream, `${text}\n`);
   };
   const out = (...args: unknown[]) => write("stdout", formatWithOptions({}, ...args));
   const err = (...args: unknown[]) => write("stderr", formatWithOptions({}, ...args));

@@ -6,7 +6,7 @@
  * worker's message port, so the same code runs under mocha on Node.
  */
 import { inspect } from "node-inspect-extracted";
-import { compileCell, isCellSyntaxError, type CompiledCell, type TypeScriptTranspiler } from "./compile";
+import { type CompiledCell, compileCell, isCellSyntaxError, type TypeScriptTranspiler } from "./compile";
 
 type ModuleNamespace = Record<string, unknown>;
 
@@ -30,11 +30,9 @@ export interface CellError {
   traceback: string[];
 }
 
-export type CellOutcome =
-  | { ok: true; value: unknown; hasValue: boolean }
-  | { ok: false; error: CellError; interrupted?: boolean };
+export type CellOutcome = { ok: true; value: unknown; hasValue: boolean } | { ok: false; error: CellError; interrupted?: boolean };
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const hasOwn = (o: object, k: string) => Object.hasOwn(o, k);
 
 /** How much text one value may show (a huge string as a cell's value). */
 export const VALUE_TEXT_LIMIT = 100_000;
@@ -47,7 +45,9 @@ export const VALUE_TEXT_LIMIT = 100_000;
 export function plainText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   const text = typeof value === "string" ? value : inspect(value);
-  return text.length <= VALUE_TEXT_LIMIT ? text : `${text.slice(0, VALUE_TEXT_LIMIT)}\n… ${(text.length - VALUE_TEXT_LIMIT).toLocaleString("en-US")} more characters of this value not shown`;
+  return text.length <= VALUE_TEXT_LIMIT
+    ? text
+    : `${text.slice(0, VALUE_TEXT_LIMIT)}\n… ${(text.length - VALUE_TEXT_LIMIT).toLocaleString("en-US")} more characters of this value not shown`;
 }
 
 /** Thrown at a cell's next `await` once it has been interrupted. */
@@ -115,7 +115,11 @@ export class NotebookState {
       this.sources.set(sourceURL, { label, lines: source.split("\n"), cellLine: cell.cellLine });
       for (const { source: specifier, names } of cell.imports) await this.load(specifier, names);
       const helpers = cell.viaTypeScript && this.typescript ? (await this.typescript()).helpers : {};
-      const fn = (0, eval)(cell.code) as (...args: unknown[]) => Promise<{ value: unknown } | undefined>;
+      // The kernel's purpose: run the reader's compiled cell. Indirect eval, so the cell sees
+      // globals only; its names come in through the scope argument the wrapper takes.
+      // biome-ignore lint/security/noGlobalEval: evaluating the reader's own cell is what a kernel does.
+      const indirectEval = eval;
+      const fn = indirectEval(cell.code) as (...args: unknown[]) => Promise<{ value: unknown } | undefined>;
       const resume = (value: unknown) => {
         if (this.interrupted === run) throw new CellInterrupted();
         return value;

@@ -59,6 +59,10 @@ export function createTslabModule(send: (message: DisplayMessage) => void) {
     display: makeDisplay(),
     /** A display updated in place by each later call (progress displays). */
     newDisplay: (): Display => makeDisplay(`tslab-display-${Date.now().toString(36)}-${++displayCounter}`),
-    versions: { tslab: "jupyterlite-typescript-kernel (browser)", typescript: "types erased (sucrase; TypeScript for namespaces and decorators)", node: undefined },
+    versions: {
+      tslab: "jupyterlite-typescript-kernel (browser)",
+      typescript: "types erased (sucrase; TypeScript for namespaces and decorators)",
+      node: undefined,
+    },
   };
 }

@@ -5,9 +5,10 @@
  * the worker the first time a cell needs it.
  * TypeScript's output does not keep the cell's lines, so its source map maps them back.
  */
-import ts from "typescript";
+
+import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import * as tslib from "tslib";
-import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import ts from "typescript";
 import { CellSyntaxError } from "./cell-error";
 import type { Transpiled, TypeScriptTranspiler } from "./compile";
 

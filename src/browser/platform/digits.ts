@@ -20,7 +20,13 @@ export interface DigitsData {
 }
 
 /** Builds the asset from raw intensities (float64, as parsed from the package's JSON). */
-export function encodeDigits(raw: ArrayLike<number>, labels: ArrayLike<number>, height: number, width: number, gzip: (b: Uint8Array) => Uint8Array): Uint8Array {
+export function encodeDigits(
+  raw: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  height: number,
+  width: number,
+  gzip: (b: Uint8Array) => Uint8Array,
+): Uint8Array {
   const n = labels.length;
   if (raw.length !== n * height * width) throw new Error(`encodeDigits: ${raw.length} values for ${n} images of ${height}×${width}`);
   const table = [...new Set(Array.from(raw))].sort((a, b) => a - b);
@@ -28,8 +34,8 @@ export function encodeDigits(raw: ArrayLike<number>, labels: ArrayLike<number>, 
   const index = new Map(table.map((v, i) => [v, i]));
   const payload = new Uint8Array(16 + 8 * table.length + n + raw.length);
   const view = new DataView(payload.buffer);
-  [n, height, width, table.length].forEach((v, i) => view.setUint32(4 * i, v, true));
-  table.forEach((v, i) => view.setFloat64(16 + 8 * i, v, true));
+  for (const [i, v] of [n, height, width, table.length].entries()) view.setUint32(4 * i, v, true);
+  for (const [i, v] of table.entries()) view.setFloat64(16 + 8 * i, v, true);
   const labelsAt = 16 + 8 * table.length;
   for (let i = 0; i < n; i++) payload[labelsAt + i] = labels[i];
   for (let i = 0; i < raw.length; i++) payload[labelsAt + n + i] = index.get(raw[i])!;
