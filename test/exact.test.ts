@@ -126,8 +126,12 @@ describe("MvNormal64", () => {
   });
 
   it("isDiagonal is false when a covariance entry off the diagonal is non-zero; sample(rng, n) gives n draws", () => {
-    assert.equal(new MvNormal64([0, 0], [[1, 0.3], [0.3, 2]]).isDiagonal, false);
-    assert.equal(new MvNormal64([0, 0, 0], [[1, 0, 0], [0, 2, 0], [0, 0, 3]]).isDiagonal, true);
+    const correlated = new Matrix([
+      [1, 0.3],
+      [0.3, 2],
+    ]);
+    assert.equal(new MvNormal64([0, 0], correlated).isDiagonal, false);
+    assert.equal(new MvNormal64([0, 0, 0], Matrix.diag([1, 2, 3])).isDiagonal, true);
     for (const n of [0, 1, 5]) assert.equal(MvNormal64.standard(2).sample(new Rng(1), n).length, n);
   });
 
