@@ -15,13 +15,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { liteDirs } from "../scripts/build-lite";
-import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { blockOutsideLoopback, type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
+import { skipWithoutChromium } from "../scripts/chromium";
+import { type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
 import { jupyterEnv, venvBin } from "../scripts/paths";
-import { type StaticServer, serveStatic } from "../scripts/serve";
-import { builtLite } from "./support/lite-site";
+import { serveStatic } from "../scripts/serve";
+import { LiteSite } from "./support/lite-site";
 import { runWithTslab, type TslabCellOutput } from "./support/tslab-cells";
 
 /** Cells that both kernels must show the same way (tslab type-checks them: they are valid TypeScript). */
@@ -76,12 +76,9 @@ function fromBrowser(c: CellView): Shown {
 
 describe("the browser kernel in Chromium: tslab's constructs and output, interrupts, reuse", function () {
   this.timeout(15 * 60 * 1000);
-  let site: StaticServer | undefined;
-  let browser: Browser | undefined;
+  let site: LiteSite | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
-  const blocked: string[] = [];
-  const pageErrors: string[] = [];
   let tslab: Promise<TslabCellOutput[]>;
 
   before(async function () {
@@ -89,24 +86,18 @@ describe("the browser kernel in Chromium: tslab's constructs and output, interru
     // tslab runs the same cells meanwhile (another process).
     tslab = runWithTslab([...AGREEING_CELLS, ERROR_CELL]);
     tslab.catch(() => undefined);
-    await builtLite();
-    site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
-    browser = await launchChromium({ loopback: true });
+    site = await LiteSite.open();
   });
 
   beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    await blockOutsideLoopback(context, blocked);
-    page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    ({ context, page } = await site!.newReader());
   });
 
   afterEach(async () => {
-    await context?.close();
+    await site?.closeReader(context);
   });
 
   after(async () => {
-    await browser?.close();
     await site?.close();
   });
 
@@ -327,7 +318,7 @@ describe("the browser kernel in Chromium: tslab's constructs and output, interru
   });
 
   it("no request left the site, and the page threw nothing", () => {
-    assert.deepEqual(blocked, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(site!.blocked, []);
+    assert.deepEqual(site!.pageErrors, []);
   });
 });

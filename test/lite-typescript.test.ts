@@ -8,12 +8,10 @@
  * two kernels must agree on each message, completion and tooltip.
  */
 import { strict as assert } from "node:assert";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { liteDirs } from "../scripts/build-lite";
-import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { addCell, blockOutsideLoopback, notebookPanel, readCells, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
-import { type StaticServer, serveStatic } from "../scripts/serve";
-import { appendAndRun, builtLite, isErrorOutput, openNotebook } from "./support/lite-site";
+import type { BrowserContext, Page } from "playwright-core";
+import { skipWithoutChromium } from "../scripts/chromium";
+import { addCell, notebookPanel, readCells, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
+import { appendAndRun, isErrorOutput, LiteSite, openNotebook } from "./support/lite-site";
 import { stderrLines, type TslabAnswer, tslabSession } from "./support/tslab";
 
 /** The cells and requests of this test, as the reader types them; the same go to tslab. */
@@ -33,12 +31,9 @@ const CELLS = {
 
 describe("the browser kernel is TypeScript: type errors, completion and tooltips from types, in Chromium, next to tslab", function () {
   this.timeout(15 * 60 * 1000);
-  let site: StaticServer | undefined;
-  let browser: Browser | undefined;
+  let site: LiteSite | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
-  const blocked: string[] = [];
   /** tslab's answers to the same requests, by name. */
   let tslab: Record<
     "typeError" | "fixed" | "fixedAgain" | "usesFixed" | "sameCellMember" | "importNames" | "optionsKeys" | "tooltip" | "throughGetter",
@@ -59,18 +54,13 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
       { op: "execute", code: CELLS.throwingGetter },
       { op: "complete", code: CELLS.throughGetter },
     ]);
-    await builtLite();
-    site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
-    browser = await launchChromium({ loopback: true });
+    site = await LiteSite.open();
     const [typeError, fixed, fixedAgain, usesFixed, sameCellMember, importNames, optionsKeys, tooltip, , throughGetter] = await answers;
     tslab = { typeError, fixed, fixedAgain, usesFixed, sameCellMember, importNames, optionsKeys, tooltip, throughGetter };
   });
 
   beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    await blockOutsideLoopback(context, blocked);
-    page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    ({ context, page } = await site!.newReader());
     await openNotebook(page, site!.url, "01-discriminative-vs-generative");
     // A first cell waits for the checker to have loaded, so the requests below time TypeScript, not its download.
     const first = await appendAndRun(page, "const warm: number = 1;\nwarm", 180_000);
@@ -78,11 +68,10 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   });
 
   afterEach(async () => {
-    await context?.close();
+    await site?.closeReader(context);
   });
 
   after(async () => {
-    await browser?.close();
     await site?.close();
   });
 
@@ -211,7 +200,7 @@ describe("the browser kernel is TypeScript: type errors, completion and tooltips
   });
 
   it("no request left the site, and the page threw nothing", () => {
-    assert.deepEqual(blocked, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(site!.blocked, []);
+    assert.deepEqual(site!.pageErrors, []);
   });
 });

@@ -21,12 +21,10 @@
  *     which rows are ✘ on both backends, and requires every other row ✔.
  */
 import { strict as assert } from "node:assert";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { liteDirs } from "../scripts/build-lite";
-import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { blockOutsideLoopback, notebookPanel, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
-import { type StaticServer, serveStatic } from "../scripts/serve";
-import { builtLite, checkRowsInPage, exposeJupyterApp } from "./support/lite-site";
+import type { Page } from "playwright-core";
+import { skipWithoutChromium } from "../scripts/chromium";
+import { notebookPanel, readCells, runAllCells, waitForIdleKernel } from "../scripts/notebook-ui";
+import { checkRowsInPage, LiteSite } from "./support/lite-site";
 
 /**
  * 08 made short, as a reader edits cells before Run All (SwiftShader takes seconds of CPU for
@@ -98,35 +96,19 @@ const shownDigitUnit = (a: number, b: number) => 10 ** (Math.floor(Math.log10(Ma
 
 describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08 give WebAssembly's numbers", function () {
   this.timeout(25 * 60 * 1000);
-  let site: StaticServer | undefined;
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const blocked: string[] = [];
-  const pageErrors: string[] = [];
+  let site: LiteSite | undefined;
 
   before(async function () {
     skipWithoutChromium(this);
-    await builtLite();
-    site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
-    browser = await launchChromium({ loopback: true, webgpu: true });
+    site = await LiteSite.open({ webgpu: true });
   });
 
   after(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
     await site?.close();
   });
 
   /** A new reader: a fresh profile (JupyterLite's stored files start empty), nothing leaves loopback. */
-  async function newPage(): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    await blockOutsideLoopback(context, blocked);
-    const page = await context.newPage();
-    await exposeJupyterApp(page);
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    return page;
-  }
+  const newPage = async (): Promise<Page> => (await site!.newReader()).page;
 
   /** Opens a notebook with `?backend=`, makes the edits, runs all cells, and reads what they show. */
   async function runNotebook(name: string, backend: "wasm" | "webgpu", edits: typeof SHORT_08 = []): Promise<Run> {
@@ -159,8 +141,7 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
         rows: Array.from(t.querySelectorAll("tbody tr")).map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? "")),
       })),
     );
-    await page.context().close();
-    contexts.splice(contexts.indexOf(page.context()), 1);
+    await site!.closeReader(page.context());
     return { backendLine, rows, tables, seconds };
   }
 
@@ -309,7 +290,7 @@ describe("the browser edition on WebGPU (SwiftShader, forced): 07 and a short 08
   });
 
   it("no request left the site, and the pages threw nothing", () => {
-    assert.deepEqual(blocked, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(site!.blocked, []);
+    assert.deepEqual(site!.pageErrors, []);
   });
 });

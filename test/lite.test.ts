@@ -16,25 +16,15 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { liteDirs } from "../scripts/build-lite";
-import { launchChromium, skipWithoutChromium } from "../scripts/chromium";
-import { blockOutsideLoopback, notebookPanel, plotlyState, readCells, runAllCells, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
+import type { BrowserContext, Page } from "playwright-core";
+import { skipWithoutChromium } from "../scripts/chromium";
+import { notebookPanel, plotlyState, readCells, runAllCells, waitForCellsDone, waitForIdleKernel } from "../scripts/notebook-ui";
 import { paths } from "../scripts/paths";
-import { type StaticServer, serveStatic } from "../scripts/serve";
 import { listNotebooks } from "../scripts/workbook";
 import { CHECKS_METADATA } from "../src/judge";
 import { loadDefaultDigits } from "../src/vae/data";
 import { executedByTslab } from "./support/executed";
-import {
-  appendAndRun as appendCellAndRun,
-  builtLite,
-  type CheckJson,
-  checkRowsInPage,
-  exposeJupyterApp,
-  isErrorOutput,
-  openNotebook,
-} from "./support/lite-site";
+import { appendAndRun as appendCellAndRun, type CheckJson, checkRowsInPage, isErrorOutput, LiteSite, openNotebook } from "./support/lite-site";
 import { dragSlider } from "./support/plotly";
 
 const SCREENSHOTS = path.join(paths.build, "screenshots");
@@ -96,38 +86,27 @@ const relativeDifference = (a: number, b: number) => Math.abs(a - b) / Math.max(
 
 describe("the browser edition: every notebook in JupyterLite, in Chromium", function () {
   this.timeout(20 * 60 * 1000);
-  let site: StaticServer | undefined;
-  let browser: Browser | undefined;
+  let site: LiteSite | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
-  const blocked: string[] = [];
-  const pageErrors: string[] = [];
 
   before(async function () {
     skipWithoutChromium(this);
-    await builtLite();
-    // Under a sub-path, as a blog would host it.
-    site = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
-    browser = await launchChromium({ loopback: true });
+    site = await LiteSite.open();
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   // Each test is a new reader: a fresh browser profile, so JupyterLite's stored
   // workspace and files (IndexedDB) start empty.
   beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    await blockOutsideLoopback(context, blocked);
-    page = await context.newPage();
-    await exposeJupyterApp(page);
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    ({ context, page } = await site!.newReader());
   });
 
   afterEach(async () => {
-    await context?.close();
+    await site?.closeReader(context);
   });
 
   after(async () => {
-    await browser?.close();
     await site?.close();
   });
 
@@ -331,7 +310,7 @@ describe("the browser edition: every notebook in JupyterLite, in Chromium", func
   });
 
   it("no request left the site, and the page threw nothing", () => {
-    assert.deepEqual(blocked, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(site!.blocked, []);
+    assert.deepEqual(site!.pageErrors, []);
   });
 });

@@ -4,9 +4,11 @@
  * once per test run (scripts/build-lite.ts), and what a reader does in it — open a notebook
  * and wait for the browser kernel, type a cell and run it.
  */
-import type { Page } from "playwright-core";
-import { buildLite } from "../../scripts/build-lite";
-import { type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../../scripts/notebook-ui";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { buildLite, liteDirs } from "../../scripts/build-lite";
+import { launchChromium } from "../../scripts/chromium";
+import { blockOutsideLoopback, type CellView, notebookPanel, readCells, typeNewCell, waitForCellsDone, waitForIdleKernel } from "../../scripts/notebook-ui";
+import { type StaticServer, serveStatic } from "../../scripts/serve";
 import { CHECKS_METADATA } from "../../src/judge";
 
 let built: ReturnType<typeof buildLite> | undefined;
@@ -15,6 +17,56 @@ let built: ReturnType<typeof buildLite> | undefined;
 export function builtLite(): ReturnType<typeof buildLite> {
   built ??= buildLite({ quiet: true });
   return built;
+}
+
+/**
+ * The built site served on loopback under a blog-like sub-path, and a Chromium to read it in:
+ * what each browser test file sets up once. `blocked` and `pageErrors` collect, over every
+ * reader, the requests that tried to leave loopback and the errors pages threw.
+ */
+export class LiteSite {
+  readonly blocked: string[] = [];
+  readonly pageErrors: string[] = [];
+  private readonly contexts = new Set<BrowserContext>();
+
+  private constructor(
+    private readonly server: StaticServer,
+    private readonly browser: Browser,
+  ) {}
+
+  static async open(options: { webgpu?: boolean } = {}): Promise<LiteSite> {
+    await builtLite();
+    const server = await serveStatic(liteDirs.site, { prefix: "/workbook/" });
+    return new LiteSite(server, await launchChromium({ loopback: true, webgpu: options.webgpu }));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** A new reader: a fresh profile (JupyterLite's stored files start empty), nothing leaves loopback, the app exposed to the test. */
+  async newReader(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    this.contexts.add(context);
+    await blockOutsideLoopback(context, this.blocked);
+    const page = await context.newPage();
+    await exposeJupyterApp(page);
+    page.on("pageerror", (e) => this.pageErrors.push(e.message));
+    return { context, page };
+  }
+
+  /** Closes a reader's profile. */
+  async closeReader(context: BrowserContext | undefined): Promise<void> {
+    if (!context) return;
+    this.contexts.delete(context);
+    await context.close();
+  }
+
+  async close(): Promise<void> {
+    for (const context of this.contexts) await context.close();
+    await this.browser.close();
+    await this.server.close();
+  }
 }
 
 /** Opens a notebook of the site (its path without .ipynb) and waits for the browser kernel to be idle. */
@@ -43,7 +95,7 @@ export const isErrorOutput = (mime: string) => mime === "application/vnd.jupyter
  * (exposeAppInBrowser, as JupyterLab's own UI tests use it). The test asks for it by
  * amending the site's jupyter-lite.json on its way to the page; the site stays as built.
  */
-export async function exposeJupyterApp(page: Page): Promise<void> {
+async function exposeJupyterApp(page: Page): Promise<void> {
   await page.route("**/jupyter-lite.json", async (route) => {
     const response = await route.fetch();
     if (!response.ok()) return route.fulfill({ response });
